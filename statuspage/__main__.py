@@ -1,0 +1,5 @@
+import sys
+
+from statuspage.cli import main
+
+sys.exit(main())

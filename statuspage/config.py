@@ -1,0 +1,304 @@
+"""Load checks.toml into frozen, validated settings.
+
+Every problem is reported as a `ConfigError` that names the file, the key path (for example
+`components[1].check.timeout`), the bad value and what is allowed. Unknown keys are errors.
+Defaults fill only keys that are absent, so an explicit `false` or `0` is kept as written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from statuspage import __version__
+from statuspage.conditions import Condition, parse_condition
+from statuspage.tomlreader import ConfigError, TableReader
+
+__all__ = [
+    "Component",
+    "Config",
+    "ConfigError",
+    "HttpCheck",
+    "PostgresCheck",
+    "Site",
+    "load_config",
+]
+
+DEFAULT_USER_AGENT = f"statuspage/{__version__} (uptime monitor; one request per check interval)"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+COMPONENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    timezone: ZoneInfo
+    url: str | None = None  # public address of this status page
+    homepage: str | None = None  # the monitored product's own site
+
+
+@dataclass(frozen=True)
+class HttpCheck:
+    url: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    timeout: float = 10.0  # seconds for the whole request, body included
+    expected_status: tuple[int, ...] = tuple(range(200, 300))
+    follow_redirects: bool = True
+    max_redirects: int = 5
+    degraded_response_time: float | None = None  # seconds
+    max_body_bytes: int = 1024 * 1024
+    conditions: tuple[Condition, ...] = ()
+
+    kind = "http"
+
+
+@dataclass(frozen=True)
+class PostgresCheck:
+    dsn: str = field(repr=False)  # contains a password: never log or render it
+    timeout: float = 10.0  # client-side deadline for connect and query together, seconds
+    connect_timeout: float = 5.0
+    statement_timeout: float = 5.0
+    application_name: str = "statuspage"
+    degraded_response_time: float | None = None
+    connections_degraded: float = 0.9  # share of usable connection slots in use
+
+    kind = "postgres"
+
+
+CheckSettings = HttpCheck | PostgresCheck
+
+
+@dataclass(frozen=True)
+class Component:
+    id: str
+    name: str
+    check: CheckSettings
+    description: str = ""
+    group: str | None = None
+    interval: float = 60.0  # seconds between runs while healthy
+    retry_interval: float = 20.0  # seconds between runs while failing but not yet down
+    failures_before_down: int = 2
+    successes_before_up: int = 1
+    # Environment variables the check refers to that are unset: the check is not configured.
+    missing_env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site: Site
+    components: tuple[Component, ...]
+
+    def component(self, component_id: str) -> Component:
+        for component in self.components:
+            if component.id == component_id:
+                return component
+        raise KeyError(component_id)
+
+
+def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Config:
+    """Read, interpolate and validate a checks.toml file."""
+    path = Path(path)
+    environ = os.environ if environ is None else environ
+    display = str(path)
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(display, "", "file not found; pass --config PATH") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(display, "", f"cannot be read: {exc}") from None
+
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(display, "", f"invalid TOML: {exc}") from None
+
+    root = TableReader(display, "", raw)
+    site = _read_site(root.table("site", required=True))
+    defaults = _read_defaults(root.table("defaults"))
+    components = _read_components(root, defaults, environ)
+    root.finish()
+    return Config(path=path, site=site, components=components)
+
+
+def _read_site(table: TableReader) -> Site:
+    name = table.string("name", required=True, allow_empty=False)
+    zone_name = table.string("timezone", required=True)
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise table.error(
+            "timezone", zone_name, "expected an IANA time zone name such as Asia/Tokyo or UTC"
+        ) from None
+    url = table.url("url")
+    homepage = table.url("homepage")
+    table.finish()
+    return Site(name=name, timezone=zone, url=url, homepage=homepage)
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    interval: float = 60.0
+    retry_interval: float = 20.0
+    timeout: float = 10.0
+    failures_before_down: int = 2
+    successes_before_up: int = 1
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+def _read_defaults(table: TableReader) -> _Defaults:
+    base = _Defaults()
+    interval = table.seconds("interval", default=base.interval, minimum=1)
+    defaults = _Defaults(
+        interval=interval,
+        retry_interval=table.seconds("retry_interval", default=min(base.retry_interval, interval)),
+        timeout=table.seconds("timeout", default=min(base.timeout, interval)),
+        failures_before_down=table.integer("failures_before_down", default=2, minimum=1),
+        successes_before_up=table.integer("successes_before_up", default=1, minimum=1),
+        user_agent=table.string("user_agent", default=base.user_agent, allow_empty=False),
+    )
+    table.finish()
+    return defaults
+
+
+def _read_components(
+    root: TableReader, defaults: _Defaults, environ: Mapping[str, str]
+) -> tuple[Component, ...]:
+    tables = root.array_of_tables("components", required=True)
+    components: list[Component] = []
+    seen: dict[str, str] = {}
+    for table in tables:
+        component = _read_component(table, defaults, environ)
+        if component.id in seen:
+            raise table.error(
+                "id", component.id, f"must be unique, but {seen[component.id]} uses it already"
+            )
+        seen[component.id] = table.path
+        components.append(component)
+    if not components:
+        raise root.error("components", [], "expected at least one [[components]] table")
+    return tuple(components)
+
+
+def _read_component(
+    table: TableReader, defaults: _Defaults, environ: Mapping[str, str]
+) -> Component:
+    component_id = table.string("id", required=True)
+    if not COMPONENT_ID.match(component_id):
+        raise table.error(
+            "id",
+            component_id,
+            "expected lowercase letters, digits, '-' or '_' (at most 64), starting with a "
+            "letter or digit; history is stored under this id, so keep it stable",
+        )
+    name = table.string("name", required=True, allow_empty=False)
+    description = table.string("description", default="")
+    group = table.string("group", default=None, allow_empty=False)
+
+    check_table = table.table("check", required=True)
+    missing_env = check_table.interpolate(environ)
+    check_type = check_table.choice("type", ("http", "postgres"), required=True)
+    interval = check_table.seconds("interval", default=defaults.interval, minimum=1)
+    retry_interval = check_table.seconds(
+        "retry_interval", default=min(defaults.retry_interval, interval), minimum=1
+    )
+    if retry_interval > interval:
+        raise check_table.error(
+            "retry_interval", retry_interval, f"must not exceed interval ({interval:g} s)"
+        )
+    timeout = check_table.seconds("timeout", default=min(defaults.timeout, interval))
+    if timeout > interval:
+        raise check_table.error(
+            "timeout", timeout, f"must not exceed interval ({interval:g} s) so runs cannot pile up"
+        )
+    failures = check_table.integer(
+        "failures_before_down", default=defaults.failures_before_down, minimum=1
+    )
+    successes = check_table.integer(
+        "successes_before_up", default=defaults.successes_before_up, minimum=1
+    )
+
+    check: CheckSettings
+    if check_type == "http":
+        check = _read_http(check_table, timeout, defaults.user_agent)
+    else:
+        check = _read_postgres(check_table, timeout)
+    check_table.finish()
+    table.finish()
+
+    return Component(
+        id=component_id,
+        name=name,
+        description=description,
+        group=group,
+        check=check,
+        interval=interval,
+        retry_interval=retry_interval,
+        failures_before_down=failures,
+        successes_before_up=successes,
+        missing_env=missing_env,
+    )
+
+
+def _read_http(table: TableReader, timeout: float, user_agent: str) -> HttpCheck:
+    url = table.url("url", required=True)
+    assert url is not None
+    method = table.choice("method", HTTP_METHODS, default="GET")
+    headers = table.string_map("headers")
+    if not any(name.lower() == "user-agent" for name, _ in headers):
+        headers = ((("User-Agent", user_agent)), *headers)
+    expected = table.status_codes("expected_status", default=tuple(range(200, 300)))
+    follow = table.boolean("follow_redirects", default=True)
+    max_redirects = table.integer("max_redirects", default=5, minimum=0, maximum=30)
+    degraded = table.seconds("degraded_response_time", default=None)
+    if degraded is not None and degraded >= timeout:
+        raise table.error(
+            "degraded_response_time", degraded, f"must be below the timeout ({timeout:g} s)"
+        )
+    max_body = table.integer(
+        "max_body_bytes", default=1024 * 1024, minimum=1, maximum=64 * 1024 * 1024
+    )
+    conditions = tuple(
+        parse_condition(item) for item in table.array_of_tables("conditions", required=False)
+    )
+    return HttpCheck(
+        url=url,
+        method=method,
+        headers=headers,
+        timeout=timeout,
+        expected_status=expected,
+        follow_redirects=follow,
+        max_redirects=max_redirects,
+        degraded_response_time=degraded,
+        max_body_bytes=max_body,
+        conditions=conditions,
+    )
+
+
+def _read_postgres(table: TableReader, timeout: float) -> PostgresCheck:
+    dsn = table.string("dsn", required=True, allow_empty=table.has_missing_env)
+    connect_timeout = table.seconds("connect_timeout", default=min(5.0, timeout))
+    statement_timeout = table.seconds("statement_timeout", default=min(5.0, timeout))
+    for key, value in (("connect_timeout", connect_timeout), ("statement_timeout", statement_timeout)):
+        if value > timeout:
+            raise table.error(key, value, f"must not exceed the check's timeout ({timeout:g} s)")
+    application_name = table.string("application_name", default="statuspage", allow_empty=False)
+    degraded = table.seconds("degraded_response_time", default=None)
+    connections = table.ratio("connections_degraded", default=0.9)
+    return PostgresCheck(
+        dsn=dsn,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        statement_timeout=statement_timeout,
+        application_name=application_name,
+        degraded_response_time=degraded,
+        connections_degraded=connections,
+    )
