@@ -101,9 +101,7 @@ def parse_condition(table: TableReader) -> Condition:
     elif operator in (">", ">=", "<", "<=") and _number(value) is None:
         raise table.error("value", value, f'op "{operator}" needs a number')
     table.finish()
-    return Condition(
-        kind="json", path=path, path_text=path_text, operator=operator, value=value
-    )
+    return Condition(kind="json", path=path, path_text=path_text, operator=operator, value=value)
 
 
 def check_conditions(conditions: tuple[Condition, ...], body: bytes) -> str | None:
@@ -135,12 +133,14 @@ def check_conditions(conditions: tuple[Condition, ...], body: bytes) -> str | No
 def _lookup(document: Any, path: tuple[str | int, ...]) -> Any:
     current = document
     for part in path:
-        if isinstance(part, int) and isinstance(current, list) and part < len(current):
-            current = current[part]
-        elif isinstance(part, str) and isinstance(current, dict) and part in current:
+        if isinstance(part, int):
+            if not isinstance(current, list) or part >= len(current):
+                return _MISSING
             current = current[part]
         else:
-            return _MISSING
+            if not isinstance(current, dict) or part not in current:
+                return _MISSING
+            current = current[part]
     return current
 
 

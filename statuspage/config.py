@@ -13,7 +13,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from statuspage import __version__
@@ -122,8 +121,12 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         raise ConfigError(display, "", f"invalid TOML: {exc}") from None
 
     root = TableReader(display, "", raw)
-    site = _read_site(root.table("site", required=True))
-    defaults = _read_defaults(root.table("defaults"))
+    site_table = root.table("site", required=True)
+    site_table.interpolate(environ, strict=True)
+    defaults_table = root.table("defaults")
+    defaults_table.interpolate(environ, strict=True)
+    site = _read_site(site_table)
+    defaults = _read_defaults(defaults_table)
     components = _read_components(root, defaults, environ)
     root.finish()
     return Config(path=path, site=site, components=components)
@@ -287,7 +290,10 @@ def _read_postgres(table: TableReader, timeout: float) -> PostgresCheck:
     dsn = table.string("dsn", required=True, allow_empty=table.has_missing_env)
     connect_timeout = table.seconds("connect_timeout", default=min(5.0, timeout))
     statement_timeout = table.seconds("statement_timeout", default=min(5.0, timeout))
-    for key, value in (("connect_timeout", connect_timeout), ("statement_timeout", statement_timeout)):
+    for key, value in (
+        ("connect_timeout", connect_timeout),
+        ("statement_timeout", statement_timeout),
+    ):
         if value > timeout:
             raise table.error(key, value, f"must not exceed the check's timeout ({timeout:g} s)")
     application_name = table.string("application_name", default="statuspage", allow_empty=False)

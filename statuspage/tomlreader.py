@@ -67,11 +67,12 @@ class TableReader:
                 f"unknown key; keys allowed here: {known}",
             )
 
-    def interpolate(self, environ: Mapping[str, str]) -> tuple[str, ...]:
+    def interpolate(self, environ: Mapping[str, str], strict: bool = False) -> tuple[str, ...]:
         """Expand `${NAME}` in every string of this table and its subtables.
 
         Returns the names of unset variables; keys that referred to them are left empty and
-        not validated, because the check is reported as not configured instead.
+        not validated, because the check is reported as not configured instead. With
+        `strict`, an unset variable is a ConfigError.
         """
         missing: list[str] = []
 
@@ -81,6 +82,10 @@ class TableReader:
                     expanded, unset = interpolate(value, environ)
                 except ValueError as exc:
                     raise ConfigError(self.file, path, f"{exc}") from None
+                if unset and strict:
+                    raise ConfigError(
+                        self.file, path, f"environment variable {unset[0]} is not set"
+                    )
                 missing.extend(name for name in unset if name not in missing)
                 if unset:
                     self.missing_env_keys.add(path)
@@ -172,11 +177,7 @@ class TableReader:
 
     def ratio(self, key: str, default: float) -> float:
         value = self._get(key, False, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not 0 < value <= 1
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
             raise self.error(key, value, "expected a number above 0 and at most 1 (0.9 is 90%)")
         return float(value)
 
@@ -196,7 +197,9 @@ class TableReader:
     def string_map(self, key: str) -> tuple[tuple[str, str], ...]:
         value = self._get(key, False, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise self.error(key, value, 'expected a table of strings, e.g. { Accept = "text/html" }')
+            raise self.error(
+                key, value, 'expected a table of strings, e.g. { Accept = "text/html" }'
+            )
         return tuple(value.items())
 
     def status_codes(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -211,7 +214,9 @@ class TableReader:
         for item in value:
             if isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599:
                 codes.append(item)
-            elif isinstance(item, str) and len(item) == 3 and item[0] in "12345" and item[1:] == "xx":
+            elif (
+                isinstance(item, str) and len(item) == 3 and item[0] in "12345" and item[1:] == "xx"
+            ):
                 first = int(item[0]) * 100
                 codes.extend(range(first, first + 100))
             else:

@@ -1,0 +1,123 @@
+"""Run a component's check, record the result and keep the public snapshot current."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from statuspage.checks import Probe, create_probe
+from statuspage.config import Component, Config
+from statuspage.result import Failure, Outcome, Result
+from statuspage.snapshot import Snapshot, build_snapshot
+from statuspage.state import ComponentStatus, State
+from statuspage.store import Store
+
+logger = logging.getLogger(__name__)
+
+RESULT_RETENTION = timedelta(days=14)
+
+
+def not_configured_result(component: Component, now: datetime) -> Result:
+    names = ", ".join(component.missing_env)
+    return Result(
+        component_id=component.id,
+        time=now,
+        outcome=Outcome.NOT_CONFIGURED,
+        reason="not configured",
+        details={"missing_env": names},
+    )
+
+
+class Monitor:
+    """Owns the probes; the scheduler calls `run_check` for each component."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        client: httpx.AsyncClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.probes: dict[str, Probe] = {
+            component.id: create_probe(component, client)
+            for component in config.components
+            if not component.missing_env
+        }
+        self.snapshot: Snapshot = build_snapshot(config, store, clock())
+
+    async def start(self) -> None:
+        """Record once that unconfigured checks cannot run; they get no scheduled job."""
+        for component in self.config.components:
+            if not component.missing_env:
+                continue
+            logger.warning(
+                "check %s is not configured: environment variable %s is not set",
+                component.id,
+                ", ".join(component.missing_env),
+            )
+            status = self.store.status(component.id)
+            if status.state is not State.NO_DATA or status.last_reason != "not configured":
+                await self._record(component, not_configured_result(component, self.clock()))
+        await self.refresh_snapshot()
+
+    async def run_check(self, component_id: str) -> ComponentStatus:
+        component = self.config.component(component_id)
+        probe = self.probes[component_id]
+        try:
+            result = await probe.run()
+        except Exception:
+            # Probes are written not to raise; this keeps the scheduler alive if one does.
+            logger.exception("check %s raised instead of returning a result", component_id)
+            result = Result(
+                component_id=component_id,
+                time=self.clock(),
+                outcome=Outcome.FAILED,
+                failure=Failure.INTERNAL,
+                reason="internal error in the check",
+            )
+        status = await self._record(component, result)
+        await self.refresh_snapshot()
+        return status
+
+    async def _record(self, component: Component, result: Result) -> ComponentStatus:
+        status, transition = await self.store.call(
+            self.store.record, component, result, self.config.site.timezone
+        )
+        if transition is not None:
+            logger.info(
+                "check %s: %s -> %s (%s)",
+                component.id,
+                transition.from_state.value,
+                transition.to_state.value,
+                transition.reason,
+            )
+        elif not result.succeeded and result.outcome is not Outcome.NOT_CONFIGURED:
+            logger.info(
+                "check %s failed (%d of %d before down): %s",
+                component.id,
+                status.failures,
+                component.failures_before_down,
+                result.reason,
+            )
+        return status
+
+    async def refresh_snapshot(self) -> None:
+        self.snapshot = await self.store.call(build_snapshot, self.config, self.store, self.clock())
+
+    async def prune(self) -> None:
+        deleted = await self.store.call(self.store.prune_results, self.clock() - RESULT_RETENTION)
+        if deleted:
+            logger.info("pruned %d results older than %s", deleted, RESULT_RETENTION)
+
+    async def close(self) -> None:
+        for component_id, probe in self.probes.items():
+            try:
+                await probe.close()
+            except Exception:
+                logger.exception("closing check %s failed", component_id)

@@ -1,0 +1,1 @@
+"""The Starlette application: public pages now, the admin area and APIs beside them."""

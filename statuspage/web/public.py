@@ -1,0 +1,37 @@
+"""Public routes: the status page and the health endpoint."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from statuspage.web.context import AppContext
+
+
+async def index(request: Request) -> Response:
+    context: AppContext = request.app.state.context
+    snapshot = context.monitor.snapshot
+    return context.templates.TemplateResponse(
+        request, "index.html", {"snapshot": snapshot, "site": snapshot.site}
+    )
+
+
+async def healthz(request: Request) -> Response:
+    """200 while the process, its scheduler and its database work; 503 otherwise."""
+    context: AppContext = request.app.state.context
+    problems = []
+    try:
+        await context.store.call(context.store.ping)
+    except Exception:
+        problems.append("database")
+    if context.scheduler is not None and not context.scheduler.running:
+        problems.append("scheduler")
+    body = {"status": "error" if problems else "ok", "failing": problems}
+    return JSONResponse(body, status_code=503 if problems else 200)
+
+
+routes = [
+    Route("/", index, name="index"),
+    Route("/healthz", healthz, name="healthz"),
+]
