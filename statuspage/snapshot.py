@@ -6,12 +6,14 @@ immutable snapshot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from statuspage.config import Config, Site
-from statuspage.state import SEVERITY, State
-from statuspage.store import Store
+from statuspage.config import Component, Config, Site
+from statuspage.rollup import max_gap_for, observed_span, split_by_day
+from statuspage.state import SEVERITY, ComponentStatus, State
+from statuspage.store import STATE_COLUMNS, DailyRollup, Store
 from statuspage.uptime import DayUptime, daily_uptime, overall_ratio
 
 HISTORY_DAYS = 90
@@ -71,7 +73,12 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
     views: list[ComponentView] = []
     for component in config.components:
         status = statuses.get(component.id)
-        days = daily_uptime(rollups.get(component.id, {}), today, HISTORY_DAYS)
+        component_rollups = rollups.get(component.id, {})
+        if status is not None:
+            component_rollups = _with_time_since_last_run(
+                component_rollups, component, status, now, config.site.timezone
+            )
+        days = daily_uptime(component_rollups, today, HISTORY_DAYS)
         state = status.state if status else State.NO_DATA
         reason = status.last_reason if status else ""
         if component.missing_env and not reason:
@@ -102,6 +109,30 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
         components=tuple(views),
         groups=_group(views),
     )
+
+
+def _with_time_since_last_run(
+    rollups: dict[date, DailyRollup],
+    component: Component,
+    status: ComponentStatus,
+    now: datetime,
+    zone: ZoneInfo,
+) -> dict[date, DailyRollup]:
+    """Count the time since the last run in the current state, as the next run will.
+
+    Without this a component that just went down would show no downtime until its next run.
+    """
+    span = observed_span(
+        status.last_checked_at, now, max_gap_for(component.interval, component.check.timeout)
+    )
+    if span is None:
+        return rollups
+    updated = dict(rollups)
+    column = STATE_COLUMNS[status.state]
+    for day, seconds in split_by_day(span[0], span[1], zone):
+        rollup = updated.get(day) or DailyRollup(component_id=component.id, day=day)
+        updated[day] = replace(rollup, **{column: getattr(rollup, column) + seconds})
+    return updated
 
 
 def _group(views: list[ComponentView]) -> tuple[Group, ...]:
