@@ -7,6 +7,7 @@ the body, because some endpoints echo request data (cookies, tokens) back in the
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -98,6 +99,8 @@ def parse_condition(table: TableReader) -> Condition:
         raise table.error("value", "", f'missing; op "{operator}" compares with a value')
     elif isinstance(value, dict | list):
         raise table.error("value", value, "expected a string, number or boolean")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise table.error("value", value, "expected a finite number")
     elif operator in (">", ">=", "<", "<=") and _number(value) is None:
         raise table.error("value", value, f'op "{operator}" needs a number')
     table.finish()
@@ -149,11 +152,12 @@ def _number(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
-        return value
+        return value if value.is_finite() else None
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        # JSON bodies may carry NaN or Infinity, which no comparison can use.
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str):
         try:
             number = Decimal(value.strip())

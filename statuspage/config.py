@@ -7,6 +7,7 @@ Defaults fill only keys that are absent, so an explicit `false` or `0` is kept a
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from statuspage import __version__
 from statuspage.conditions import Condition, parse_condition
+from statuspage.thresholds import POSTGRES_SIGNALS, Threshold, Unit, parse_size
 from statuspage.tomlreader import ConfigError, TableReader
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "HttpCheck",
+    "PartitionedTable",
     "PostgresCheck",
     "Site",
     "load_config",
@@ -32,6 +35,10 @@ __all__ = [
 DEFAULT_USER_AGENT = f"statuspage/{__version__} (uptime monitor; one request per check interval)"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 COMPONENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_INTERVAL = 86400.0  # seconds: a check runs at least once a day
+# After its deadline a PostgreSQL check waits this long for the server to cancel a running query.
+POSTGRES_CANCEL_GRACE = 1.0
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -59,14 +66,35 @@ class HttpCheck:
 
 
 @dataclass(frozen=True)
+class PartitionedTable:
+    """A partitioned parent whose partitions the PostgreSQL check watches."""
+
+    schema: str
+    table: str
+    partitions: int | None = None  # expected number of attached partitions
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
 class PostgresCheck:
     dsn: str = field(repr=False)  # contains a password: never log or render it
-    timeout: float = 10.0  # client-side deadline for connect and query together, seconds
+    timeout: float = 10.0  # client-side deadline for connect and queries together, seconds
     connect_timeout: float = 5.0
     statement_timeout: float = 5.0
+    lock_timeout: float = 1.0
     application_name: str = "statuspage"
-    degraded_response_time: float | None = None
-    connections_degraded: float = 0.9  # share of usable connection slots in use
+    # Sizes, per-table and partition signals are read at most this often, in seconds.
+    heavy_interval: float = 600.0
+    largest_tables: int = 10  # tables whose vacuum state is watched, by total size
+    expected_replicas: int = 0
+    partitioned_tables: tuple[PartitionedTable, ...] = ()
+    # Signal name to its thresholds; a signal mapped to None is switched off.
+    thresholds: Mapping[str, Threshold | None] = field(
+        default_factory=lambda: {name: spec.default for name, spec in POSTGRES_SIGNALS.items()}
+    )
 
     kind = "postgres"
 
@@ -109,7 +137,8 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
     display = str(path)
 
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig drops a byte order mark, which some Windows editors write.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(display, "", "file not found; pass --config PATH") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -137,7 +166,7 @@ def _read_site(table: TableReader) -> Site:
     zone_name = table.string("timezone", required=True)
     try:
         zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise table.error(
             "timezone", zone_name, "expected an IANA time zone name such as Asia/Tokyo or UTC"
         ) from None
@@ -159,15 +188,23 @@ class _Defaults:
 
 def _read_defaults(table: TableReader) -> _Defaults:
     base = _Defaults()
-    interval = table.seconds("interval", default=base.interval, minimum=1)
+    interval = table.seconds("interval", default=base.interval, minimum=1, maximum=MAX_INTERVAL)
     defaults = _Defaults(
         interval=interval,
-        retry_interval=table.seconds("retry_interval", default=min(base.retry_interval, interval)),
-        timeout=table.seconds("timeout", default=min(base.timeout, interval)),
+        retry_interval=table.seconds(
+            "retry_interval", default=min(base.retry_interval, interval), minimum=1
+        ),
+        timeout=table.seconds("timeout", default=default_timeout(interval)),
         failures_before_down=table.integer("failures_before_down", default=2, minimum=1),
         successes_before_up=table.integer("successes_before_up", default=1, minimum=1),
-        user_agent=table.string("user_agent", default=base.user_agent, allow_empty=False),
+        user_agent=table.header_value("user_agent", default=base.user_agent),
     )
+    if defaults.retry_interval > interval:
+        raise table.error(
+            "retry_interval", defaults.retry_interval, f"must not exceed interval ({interval:g} s)"
+        )
+    if defaults.timeout >= interval:
+        raise table.error("timeout", defaults.timeout, f"must be below interval ({interval:g} s)")
     table.finish()
     return defaults
 
@@ -195,7 +232,7 @@ def _read_component(
     table: TableReader, defaults: _Defaults, environ: Mapping[str, str]
 ) -> Component:
     component_id = table.string("id", required=True)
-    if not COMPONENT_ID.match(component_id):
+    if not COMPONENT_ID.fullmatch(component_id):
         raise table.error(
             "id",
             component_id,
@@ -207,9 +244,13 @@ def _read_component(
     group = table.string("group", default=None, allow_empty=False)
 
     check_table = table.table("check", required=True)
-    missing_env = check_table.interpolate(environ)
+    # An unset variable where secrets live makes the check "not configured"; anywhere else in
+    # the check it is an error, because the check could not run correctly without it.
+    missing_env = check_table.interpolate(environ, lenient=frozenset({"url", "dsn", "headers"}))
     check_type = check_table.choice("type", ("http", "postgres"), required=True)
-    interval = check_table.seconds("interval", default=defaults.interval, minimum=1)
+    interval = check_table.seconds(
+        "interval", default=defaults.interval, minimum=1, maximum=MAX_INTERVAL
+    )
     retry_interval = check_table.seconds(
         "retry_interval", default=min(defaults.retry_interval, interval), minimum=1
     )
@@ -217,11 +258,21 @@ def _read_component(
         raise check_table.error(
             "retry_interval", retry_interval, f"must not exceed interval ({interval:g} s)"
         )
-    timeout = check_table.seconds("timeout", default=min(defaults.timeout, interval))
-    if timeout > interval:
-        raise check_table.error(
-            "timeout", timeout, f"must not exceed interval ({interval:g} s) so runs cannot pile up"
-        )
+    timeout = check_table.seconds(
+        "timeout", default=min(defaults.timeout, default_timeout(interval))
+    )
+    # A run that may last as long as the interval would make the scheduler skip every other
+    # run, because a check never overlaps itself. PostgreSQL runs may take up to
+    # POSTGRES_CANCEL_GRACE longer while a query is cancelled.
+    slack = POSTGRES_CANCEL_GRACE if check_type == "postgres" else 0.0
+    if timeout + slack >= interval:
+        limit = f"below interval ({interval:g} s)"
+        if slack:
+            limit = (
+                f"more than {slack:g} s below interval ({interval:g} s), "
+                "which leaves time to cancel a query"
+            )
+        raise check_table.error("timeout", timeout, f"must be {limit}")
     failures = check_table.integer(
         "failures_before_down", default=defaults.failures_before_down, minimum=1
     )
@@ -233,7 +284,7 @@ def _read_component(
     if check_type == "http":
         check = _read_http(check_table, timeout, defaults.user_agent)
     else:
-        check = _read_postgres(check_table, timeout)
+        check = _read_postgres(check_table, timeout, interval)
     check_table.finish()
     table.finish()
 
@@ -251,11 +302,15 @@ def _read_component(
     )
 
 
+def default_timeout(interval: float) -> float:
+    return min(10.0, interval / 2)
+
+
 def _read_http(table: TableReader, timeout: float, user_agent: str) -> HttpCheck:
     url = table.url("url", required=True)
     assert url is not None
     method = table.choice("method", HTTP_METHODS, default="GET")
-    headers = table.string_map("headers")
+    headers = table.headers("headers")
     if not any(name.lower() == "user-agent" for name, _ in headers):
         headers = ((("User-Agent", user_agent)), *headers)
     expected = table.status_codes("expected_status", default=tuple(range(200, 300)))
@@ -286,25 +341,122 @@ def _read_http(table: TableReader, timeout: float, user_agent: str) -> HttpCheck
     )
 
 
-def _read_postgres(table: TableReader, timeout: float) -> PostgresCheck:
+def _read_postgres(table: TableReader, timeout: float, interval: float) -> PostgresCheck:
     dsn = table.string("dsn", required=True, allow_empty=table.has_missing_env)
     connect_timeout = table.seconds("connect_timeout", default=min(5.0, timeout))
     statement_timeout = table.seconds("statement_timeout", default=min(5.0, timeout))
+    lock_timeout = table.seconds("lock_timeout", default=min(1.0, statement_timeout))
     for key, value in (
         ("connect_timeout", connect_timeout),
         ("statement_timeout", statement_timeout),
+        ("lock_timeout", lock_timeout),
     ):
         if value > timeout:
             raise table.error(key, value, f"must not exceed the check's timeout ({timeout:g} s)")
     application_name = table.string("application_name", default="statuspage", allow_empty=False)
-    degraded = table.seconds("degraded_response_time", default=None)
-    connections = table.ratio("connections_degraded", default=0.9)
+    heavy_interval = table.seconds(
+        "heavy_interval", default=max(600.0, interval), minimum=1, maximum=7 * MAX_INTERVAL
+    )
+    if heavy_interval < interval:
+        raise table.error(
+            "heavy_interval", heavy_interval, f"must be at least the interval ({interval:g} s)"
+        )
+    largest_tables = table.integer("largest_tables", default=10, minimum=0, maximum=1000)
+    expected_replicas = table.integer("expected_replicas", default=0, minimum=0, maximum=100)
+    partitioned = tuple(
+        _read_partitioned_table(item)
+        for item in table.array_of_tables("partitioned_tables", required=False)
+    )
+    names = [item.name for item in partitioned]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise table.error(f"partitioned_tables[{index}].table", name, "is listed twice")
+    thresholds = read_thresholds(table.table("thresholds"))
     return PostgresCheck(
         dsn=dsn,
         timeout=timeout,
         connect_timeout=connect_timeout,
         statement_timeout=statement_timeout,
+        lock_timeout=lock_timeout,
         application_name=application_name,
-        degraded_response_time=degraded,
-        connections_degraded=connections,
+        heavy_interval=heavy_interval,
+        largest_tables=largest_tables,
+        expected_replicas=expected_replicas,
+        partitioned_tables=partitioned,
+        thresholds=thresholds,
     )
+
+
+def _read_partitioned_table(table: TableReader) -> PartitionedTable:
+    name = table.string("table", required=True, allow_empty=False)
+    parts = name.split(".")
+    if len(parts) > 2 or not all(IDENTIFIER.fullmatch(part) for part in parts):
+        raise table.error(
+            "table",
+            name,
+            "expected a table name such as logs or public.logs (unquoted, lowercase identifiers)",
+        )
+    schema, relation = (parts[0], parts[1]) if len(parts) == 2 else ("public", parts[0])
+    partitions = table.integer("partitions", default=0, minimum=0, maximum=100_000)
+    table.finish()
+    return PartitionedTable(schema=schema, table=relation, partitions=partitions or None)
+
+
+def read_thresholds(table: TableReader) -> dict[str, Threshold | None]:
+    """Merge `[thresholds]` over the defaults; a key left out keeps its default."""
+    thresholds: dict[str, Threshold | None] = {
+        name: spec.default for name, spec in POSTGRES_SIGNALS.items()
+    }
+    for name in list(table.data):
+        if name not in POSTGRES_SIGNALS:
+            raise ConfigError(
+                table.file,
+                table.key_path(name),
+                f"unknown signal; signals are: {', '.join(POSTGRES_SIGNALS)}",
+            )
+        spec = POSTGRES_SIGNALS[name]
+        value = table.data[name]
+        table.read.add(name)
+        if value == "off":
+            thresholds[name] = None
+            continue
+        if not isinstance(value, dict):
+            raise table.error(
+                name, value, 'expected a table such as { warning = 1, critical = 2 } or "off"'
+            )
+        limits = TableReader(table.file, table.key_path(name), value)
+        warning = _read_limit(limits, "warning", spec.unit, spec.default.warning)
+        critical = _read_limit(limits, "critical", spec.unit, spec.default.critical)
+        limits.finish()
+        threshold = Threshold(warning, critical, spec.default.lower_is_worse)
+        if warning is not None and critical is not None:
+            inverted = warning < critical if threshold.lower_is_worse else warning > critical
+            if inverted:
+                relation = "above" if threshold.lower_is_worse else "below"
+                raise limits.error(
+                    "warning", warning, f"must be {relation} critical ({critical:g}) for {name}"
+                )
+        thresholds[name] = threshold
+    table.finish()
+    return thresholds
+
+
+def _read_limit(table: TableReader, key: str, unit: Unit, default: float | None) -> float | None:
+    if key not in table.data:
+        table.read.add(key)
+        return default
+    value = table.data[key]
+    table.read.add(key)
+    if value == "off":
+        return None
+    if unit in (Unit.BYTES, Unit.BYTES_PER_MINUTE, Unit.BYTES_PER_HOUR) and isinstance(value, str):
+        try:
+            return parse_size(value)
+        except ValueError:
+            raise table.error(key, value, 'expected bytes such as 1073741824 or "1 GiB"') from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise table.error(key, value, f'expected a number ({unit.value}) or "off"')
+    if value < 0 or (unit is Unit.RATIO and value > 1):
+        allowed = "between 0 and 1" if unit is Unit.RATIO else "0 or more"
+        raise table.error(key, value, f"expected a number {allowed} ({unit.value})")
+    return float(value)

@@ -12,7 +12,8 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def interpolate(value: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
     """Replace `${NAME}` with the environment variable NAME; `$$` is a literal `$`.
 
-    Returns the new string and the names that are unset (replaced by an empty string).
+    Returns the new string and the names that are unset or empty (replaced by an empty
+    string): `docker run -e NAME=` sets an empty value, which is no more usable than none.
     Raises ValueError for a malformed reference.
     """
     missing: list[str] = []
@@ -21,9 +22,9 @@ def interpolate(value: str, environ: Mapping[str, str]) -> tuple[str, list[str]]
         if match.group(0) == "$$":
             return "$"
         name = match.group(1)
-        if not ENV_NAME.match(name):
+        if not ENV_NAME.fullmatch(name):
             raise ValueError(f"invalid environment variable reference ${{{name}}}")
-        if name not in environ:
+        if not environ.get(name):
             missing.append(name)
             return ""
         return environ[name]

@@ -83,8 +83,14 @@ def _create_history_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_observing_flag(db: sqlite_utils.Database) -> None:
+    # 0 after a clean stop: the time until the next run was not observed and must not count.
+    db.execute("alter table component_status add column observing integer not null default 1")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_history_tables,
+    _add_observing_flag,
 ]
 
 

@@ -50,6 +50,8 @@ class Monitor:
             if not component.missing_env
         }
         self.snapshot: Snapshot = build_snapshot(config, store, clock())
+        # True while the last attempt to store a result failed; /healthz reports it.
+        self.recording_failed = False
 
     async def start(self) -> None:
         """Record once that unconfigured checks cannot run; they get no scheduled job."""
@@ -57,7 +59,7 @@ class Monitor:
             if not component.missing_env:
                 continue
             logger.warning(
-                "check %s is not configured: environment variable %s is not set",
+                "check %s is not configured: environment variable %s is not set or empty",
                 component.id,
                 ", ".join(component.missing_env),
             )
@@ -86,9 +88,14 @@ class Monitor:
         return status
 
     async def _record(self, component: Component, result: Result) -> ComponentStatus:
-        status, transition = await self.store.call(
-            self.store.record, component, result, self.config.site.timezone
-        )
+        try:
+            status, transition = await self.store.call(
+                self.store.record, component, result, self.config.site.timezone
+            )
+        except Exception:
+            self.recording_failed = True
+            raise
+        self.recording_failed = False
         if transition is not None:
             logger.info(
                 "check %s: %s -> %s (%s)",
@@ -97,6 +104,8 @@ class Monitor:
                 transition.to_state.value,
                 transition.reason,
             )
+        elif status.state is State.DOWN and not result.succeeded:
+            logger.debug("check %s still failing: %s", component.id, result.reason)
         elif not result.succeeded and result.outcome is not Outcome.NOT_CONFIGURED:
             logger.info(
                 "check %s failed (%d of %d before down): %s",
@@ -116,6 +125,16 @@ class Monitor:
             logger.info("pruned %d results older than %s", deleted, RESULT_RETENTION)
 
     async def close(self) -> None:
+        """Close the probes and record that observation stopped now."""
+        try:
+            await self.store.call(
+                self.store.stop_observing,
+                list(self.config.components),
+                self.clock(),
+                self.config.site.timezone,
+            )
+        except Exception:
+            logger.exception("recording the stop of observation failed")
         for component_id, probe in self.probes.items():
             try:
                 await probe.close()

@@ -32,6 +32,8 @@ class Failure(enum.StrEnum):
     CONNECTION = "connection"
     AUTH = "auth"
     QUERY = "query"
+    # A health signal crossed its critical threshold.
+    HEALTH = "health"
     INTERNAL = "internal"
 
 

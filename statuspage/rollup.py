@@ -36,7 +36,17 @@ def split_by_day(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[d
     while cursor < end:
         day = cursor.astimezone(zone).date()
         next_midnight = local_day_start(day + timedelta(days=1), zone)
+        if next_midnight <= cursor:
+            # Clocks fell back across midnight, so the next local midnight happens twice and
+            # the cursor is already past its first occurrence.
+            next_midnight = (
+                datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+                .replace(fold=1)
+                .astimezone(UTC)
+            )
         piece_end = min(end, next_midnight)
+        if piece_end <= cursor:
+            break
         pieces.append((day, (piece_end - cursor).total_seconds()))
         cursor = piece_end
     return pieces

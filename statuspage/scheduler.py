@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -62,6 +63,10 @@ def create_scheduler(monitor: Monitor) -> AsyncIOScheduler:
 async def _run_check(monitor: Monitor, scheduler: AsyncIOScheduler, component_id: str) -> None:
     try:
         status = await monitor.run_check(component_id)
+    except asyncio.CancelledError:
+        # The scheduler cancels running checks when the server stops; that is not an error.
+        logger.info("check %s cancelled by shutdown", component_id)
+        return
     except Exception:
         logger.exception("check %s: recording the result failed", component_id)
         return

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from statuspage.config import Component, Config, Site
+from statuspage.result import Outcome
 from statuspage.rollup import max_gap_for, observed_span, split_by_day
 from statuspage.state import SEVERITY, ComponentStatus, State
 from statuspage.store import STATE_COLUMNS, DailyRollup, Store
@@ -74,7 +75,7 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
     for component in config.components:
         status = statuses.get(component.id)
         component_rollups = rollups.get(component.id, {})
-        if status is not None:
+        if status is not None and status.observing:
             component_rollups = _with_time_since_last_run(
                 component_rollups, component, status, now, config.site.timezone
             )
@@ -91,7 +92,9 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
                 group=component.group,
                 state=state,
                 since=status.since if status else None,
-                last_checked_at=status.last_checked_at if status else None,
+                last_checked_at=status.last_checked_at
+                if status and status.last_outcome is not Outcome.NOT_CONFIGURED
+                else None,
                 latency_ms=status.last_latency * 1000
                 if status and status.last_latency is not None
                 else None,

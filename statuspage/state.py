@@ -39,6 +39,8 @@ class ComponentStatus:
     last_outcome: Outcome | None = None
     last_latency: float | None = None  # seconds, of the last run that got an answer
     last_reason: str = ""
+    # False after a clean stop of the monitor, until its next run.
+    observing: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def next_status(
         last_outcome=result.outcome,
         last_latency=result.latency if result.succeeded else None,
         last_reason=result.reason,
+        observing=True,
     )
 
     if result.outcome is Outcome.NOT_CONFIGURED:

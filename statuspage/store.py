@@ -13,7 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -126,6 +126,7 @@ class Store:
                 if row["last_latency_ms"] is not None
                 else None,
                 last_reason=row["last_reason"],
+                observing=bool(row["observing"]),
             )
         return statuses
 
@@ -150,12 +151,28 @@ class Store:
         self, component: Component, result: Result, zone: ZoneInfo
     ) -> tuple[ComponentStatus, Transition | None]:
         previous = self.status(component.id)
+        if previous.last_checked_at is not None and result.time < previous.last_checked_at:
+            # A clock stepped back, or another process wrote a newer result. Applying an older
+            # result would move the state backwards and count its span twice.
+            logger.warning(
+                "check %s: result from %s is older than the last one (%s); stored, not applied",
+                component.id,
+                to_text(result.time),
+                to_text(previous.last_checked_at),
+            )
+            with self.db.conn:
+                self.db.execute("begin immediate")
+                self._insert_result(result)
+            return previous, None
+
         status, transition = next_status(previous, result, component)
-        span = observed_span(
-            previous.last_checked_at,
-            result.time,
-            max_gap_for(component.interval, component.check.timeout),
-        )
+        span = None
+        if previous.observing:
+            span = observed_span(
+                previous.last_checked_at,
+                result.time,
+                max_gap_for(component.interval, component.check.timeout),
+            )
 
         with self.db.conn:
             self.db.execute("begin immediate")
@@ -249,6 +266,7 @@ class Store:
             "last_outcome": status.last_outcome.value if status.last_outcome else None,
             "last_latency_ms": _milliseconds(status.last_latency),
             "last_reason": status.last_reason,
+            "observing": int(status.observing),
         }
         # Compare-and-set on the last run's time: a second monitor on the same database would
         # otherwise silently overwrite this one's counters.
@@ -268,6 +286,30 @@ class Store:
             self._insert("component_status", {"component_id": status.component_id, **values})
         except sqlite3.IntegrityError:
             raise StatusConflict(status.component_id) from None
+
+    def stop_observing(self, components: list[Component], now: datetime, zone: ZoneInfo) -> None:
+        """Count each component's time since its last run up to a clean stop, then no more.
+
+        Without this, the first run after a restart would count the time the monitor was
+        stopped as if the old state had been observed.
+        """
+        for component in components:
+            previous = self.status(component.id)
+            if not previous.observing or previous.last_checked_at is None:
+                continue
+            span = observed_span(
+                previous.last_checked_at,
+                now,
+                max_gap_for(component.interval, component.check.timeout),
+            )
+            status = replace(previous, observing=False)
+            with self.db.conn:
+                self.db.execute("begin immediate")
+                if span is not None:
+                    for day, seconds in split_by_day(span[0], span[1], zone):
+                        self._add_seconds(component.id, day, STATE_COLUMNS[previous.state], seconds)
+                self._save_status(previous, status)
+            self._statuses[component.id] = status
 
     # Reading history
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -11,6 +12,8 @@ from urllib.parse import urlsplit
 from statuspage.environment import interpolate
 
 T = TypeVar("T")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 _ABSENT: Any = object()
 
 
@@ -35,6 +38,9 @@ def describe(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "an array" if value else "an empty array"
+    if isinstance(value, float) and value.is_integer():
+        # Durations are stored as floats; show 60 the way it was most likely written.
+        return str(int(value))
     return str(value)
 
 
@@ -67,12 +73,18 @@ class TableReader:
                 f"unknown key; keys allowed here: {known}",
             )
 
-    def interpolate(self, environ: Mapping[str, str], strict: bool = False) -> tuple[str, ...]:
+    def interpolate(
+        self,
+        environ: Mapping[str, str],
+        strict: bool = False,
+        lenient: frozenset[str] = frozenset(),
+    ) -> tuple[str, ...]:
         """Expand `${NAME}` in every string of this table and its subtables.
 
         Returns the names of unset variables; keys that referred to them are left empty and
-        not validated, because the check is reported as not configured instead. With
-        `strict`, an unset variable is a ConfigError.
+        not validated, because the check is reported as not configured instead. That applies
+        only to the top-level keys in `lenient`; elsewhere, or with `strict`, an unset variable
+        is a ConfigError.
         """
         missing: list[str] = []
 
@@ -82,9 +94,10 @@ class TableReader:
                     expanded, unset = interpolate(value, environ)
                 except ValueError as exc:
                     raise ConfigError(self.file, path, f"{exc}") from None
-                if unset and strict:
+                top_key = path[len(self.path) + 1 :].split(".")[0].split("[")[0]
+                if unset and (strict or top_key not in lenient):
                     raise ConfigError(
-                        self.file, path, f"environment variable {unset[0]} is not set"
+                        self.file, path, f"environment variable {unset[0]} is not set or empty"
                     )
                 missing.extend(name for name in unset if name not in missing)
                 if unset:
@@ -164,15 +177,19 @@ class TableReader:
             raise self.error(key, value, f"expected an integer of at most {maximum}")
         return value
 
-    def seconds(self, key: str, default: Any, minimum: float = 0.1) -> Any:
+    def seconds(
+        self, key: str, default: Any, minimum: float = 0.1, maximum: float = 86400.0
+    ) -> Any:
         """A duration in seconds, written as an integer or a float."""
         value = self._get(key, False, default)
         if value is None and default is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             raise self.error(key, value, "expected a number of seconds")
-        if value < minimum or math.isinf(value):
-            raise self.error(key, value, f"expected a number of seconds of at least {minimum:g}")
+        if not minimum <= value <= maximum:
+            raise self.error(
+                key, value, f"expected a number of seconds from {minimum:g} to {maximum:g}"
+            )
         return float(value)
 
     def ratio(self, key: str, default: float) -> float:
@@ -189,18 +206,45 @@ class TableReader:
             raise self.error(key, value, "expected an http:// or https:// URL")
         if self.key_path(key) in self.missing_env_keys:
             return value
-        parts = urlsplit(value)
+        allowed = "expected an http:// or https:// URL with a host name"
+        if any(character.isspace() or not character.isprintable() for character in value):
+            raise self.error(key, value, f"{allowed}, without spaces or control characters")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise self.error(key, value, f"{allowed} ({exc})") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise self.error(key, value, "expected an http:// or https:// URL with a host name")
+            raise self.error(key, value, allowed)
         return value
 
-    def string_map(self, key: str) -> tuple[tuple[str, str], ...]:
+    def headers(self, key: str) -> tuple[tuple[str, str], ...]:
+        """HTTP header names and values that a request can carry as written."""
         value = self._get(key, False, {})
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        if not isinstance(value, dict):
             raise self.error(
                 key, value, 'expected a table of strings, e.g. { Accept = "text/html" }'
             )
+        headers = TableReader(self.file, self.key_path(key), value)
+        for name in value:
+            if not HEADER_NAME.fullmatch(name):
+                raise ConfigError(
+                    self.file,
+                    headers.key_path(name),
+                    "invalid header name: expected letters, digits and - (an RFC 9110 token)",
+                )
+            headers.header_value(name, default=None)
         return tuple(value.items())
+
+    def header_value(self, key: str, default: Any) -> Any:
+        value = self._get(key, False, default)
+        if not isinstance(value, str):
+            raise self.error(key, value, "expected a string")
+        if not HEADER_VALUE.fullmatch(value):
+            raise self.error(
+                key, value, "expected printable ASCII without line breaks (an HTTP header value)"
+            )
+        return value
 
     def status_codes(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
         """Status codes as integers or class strings such as "2xx"."""

@@ -1,19 +1,25 @@
-"""A real PostgreSQL server for the tests, started once per session.
+"""Real PostgreSQL servers for the tests: one shared by the session, more on request.
 
-By default `pgserver` runs a private server in a temporary directory, listening only on a Unix
-socket. Set STATUSPAGE_TEST_POSTGRES_URL to a superuser DSN to test against another server
-instead. Tests that need to change the server's authentication rules or signal its processes
-check `PostgresServer.local` and skip otherwise.
+The server comes from one of three places, checked in this order:
+
+- STATUSPAGE_TEST_POSTGRES_URL: a superuser DSN of a server that is already running. Tests that
+  change the server's authentication rules or signal its processes check
+  `PostgresServer.local` and skip.
+- STATUSPAGE_TEST_POSTGRES_BIN: a directory with initdb, pg_ctl and postgres, such as
+  /usr/lib/postgresql/15/bin. The fixture starts a throwaway cluster from it.
+- Otherwise the binaries of the `pgserver` package (PostgreSQL 16).
+
+Throwaway clusters listen only on a Unix socket in a temporary directory. `start_postgres_server`
+starts another one from the same binaries, for tests that change server-wide settings.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import tempfile
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +29,13 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-URL_VARIABLE = "STATUSPAGE_TEST_POSTGRES_URL"
+from tests.pg_versions import start_cluster
 
-# pgserver runs initdb with trust authentication for everyone. The superuser keeps trust so the
-# fixture can administer the server, and every other role must send its password, so tests can
-# see authentication fail.
+URL_VARIABLE = "STATUSPAGE_TEST_POSTGRES_URL"
+BIN_VARIABLE = "STATUSPAGE_TEST_POSTGRES_BIN"
+
+# The superuser keeps trust authentication so the fixtures can administer the server, and every
+# other role must send its password, so tests can see authentication fail.
 PG_HBA = """\
 local   all   postgres   trust
 local   all   all        scram-sha-256
@@ -41,7 +49,10 @@ class PostgresServer:
     """Connection details and helpers for the session's test server."""
 
     dsn: str  # superuser DSN
-    local: bool  # True when pgserver started the server in this process
+    local: bool  # True when the fixtures started the server in this process
+    # The server's initdb, pg_ctl, postgres, pg_basebackup...; None for an external server.
+    bin_dir: Path | None = None
+    data_dir: Path | None = None
     _roles: list[str] = field(default_factory=list)
 
     def dsn_for(self, **params: Any) -> str:
@@ -81,9 +92,37 @@ class PostgresServer:
         self._roles.clear()
 
 
+def postgres_bin_dir() -> Path:
+    """Return the binary directory that local test servers start from."""
+    configured = os.environ.get(BIN_VARIABLE)
+    if configured:
+        return Path(configured)
+    # Locating pgserver without importing it avoids its lock files and platformdirs warnings.
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"pgserver is not installed; install it or set {BIN_VARIABLE}")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+@contextmanager
+def start_postgres_server(
+    settings: Mapping[str, object] | None = None,
+) -> Iterator[PostgresServer]:
+    """Start a private server from `postgres_bin_dir()`, with postgresql.conf `settings`."""
+    bin_dir = postgres_bin_dir()
+    with start_cluster(bin_dir, settings=settings, hba=PG_HBA) as cluster:
+        server = PostgresServer(
+            dsn=cluster.dsn(), local=True, bin_dir=bin_dir, data_dir=cluster.data_dir
+        )
+        try:
+            yield server
+        finally:
+            server.drop_roles()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """Start pgserver (or use STATUSPAGE_TEST_POSTGRES_URL) for the whole session."""
+    """Start a server (or use STATUSPAGE_TEST_POSTGRES_URL) for the whole session."""
     url = os.environ.get(URL_VARIABLE)
     if url:
         server = PostgresServer(dsn=url, local=False)
@@ -91,49 +130,11 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.drop_roles()
         return
 
-    import pgserver
-
-    # As root, pgserver runs the server as a separate system user that must traverse the path.
-    # pytest's tmp_path does not work for that, because every pytest start resets
-    # /tmp/pytest-of-<user> to mode 0700.
-    with tempfile.TemporaryDirectory(prefix="statuspage-postgres-") as parent:
-        data_dir = Path(parent) / "data"
-        handle = pgserver.get_server(data_dir, cleanup_mode="stop")
-        try:
-            dsn = handle.get_uri()
-            _require_passwords(data_dir, dsn)
-            server = PostgresServer(dsn=dsn, local=True)
-            yield server
-            server.drop_roles()
-        finally:
-            handle.cleanup()
+    with start_postgres_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def postgres_dsn(postgres_server: PostgresServer) -> str:
     """Superuser DSN of the session's test server."""
     return postgres_server.dsn
-
-
-def _require_passwords(data_dir: Path, dsn: str) -> None:
-    # Writing in place keeps the owner, which is the pgserver system user when run as root.
-    (data_dir / "pg_hba.conf").write_text(PG_HBA)
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        before = _conf_load_time(connection)
-        connection.execute("select pg_reload_conf()")
-
-    # The postmaster rereads its files after pg_reload_conf() returns. New sessions inherit
-    # its load time, so a later time shows that the new rules apply.
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            if _conf_load_time(connection) > before:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("the test server did not reload pg_hba.conf within 10 s")
-
-
-def _conf_load_time(connection: psycopg.Connection[Any]) -> Any:
-    row = connection.execute("select pg_conf_load_time()").fetchone()
-    assert row is not None
-    return row[0]

@@ -114,3 +114,62 @@ def test_config_from_environment(command: str, tmp_path: Path) -> None:
     completed = statuspage(command, env=env)
     assert completed.returncode == 2
     assert str(tmp_path / "missing.toml") in completed.stderr
+
+
+def test_serve_rejects_data_dir_under_a_file(tmp_path: Path, api_target: ApiTarget) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    path = api_config(tmp_path, api_target.url)
+    completed = statuspage(
+        "serve", "--config", str(path), "--data-dir", str(tmp_path / "file" / "sub")
+    )
+    assert completed.returncode == 2
+    assert "cannot open the database" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_serve_rejects_corrupt_database(tmp_path: Path, api_target: ApiTarget) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "statuspage.db").write_bytes(b"not a database" * 100)
+    path = api_config(tmp_path, api_target.url)
+    completed = statuspage("serve", "--config", str(path), "--data-dir", str(tmp_path / "data"))
+    assert completed.returncode == 2
+    assert "file is not a database" in completed.stderr
+
+
+def test_serve_reports_port_in_use(tmp_path: Path, api_target: ApiTarget) -> None:
+    path = api_config(tmp_path, api_target.url)
+    args = ["serve", "--config", str(path), "--data-dir", str(tmp_path / "data")]
+    completed = statuspage(*args, "--port", str(api_target.port))
+    assert completed.returncode == 2
+    assert f"cannot listen on 127.0.0.1 port {api_target.port}" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_serve_rejects_port_out_of_range(tmp_path: Path) -> None:
+    completed = statuspage("serve", "--port", "99999")
+    assert completed.returncode == 2
+    assert "invalid port 99999" in completed.stderr
+
+
+def test_empty_variable_means_not_configured(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PULLLOG_DATABASE_URL": ""}
+    completed = statuspage("validate", "--config", str(REPO / "checks.toml"), env=env)
+    assert completed.returncode == 0
+    assert "PULLLOG_DATABASE_URL is not set or empty" in completed.stderr
+
+
+def test_defaults_timeout_above_interval_is_rejected(tmp_path: Path) -> None:
+    path = api_config(tmp_path, "http://127.0.0.1:9/")
+    text = path.read_text(encoding="utf-8").replace(
+        "[[components]]", "[defaults]\ninterval = 30\ntimeout = 60\n\n[[components]]", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    completed = statuspage("validate", "--config", str(path))
+    assert completed.returncode == 2
+    assert "defaults.timeout: invalid value 60: must be below interval (30 s)" in completed.stderr
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = api_config(tmp_path, "http://127.0.0.1:9/")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert statuspage("validate", "--config", str(path)).returncode == 0

@@ -25,3 +25,11 @@ def test_every_setting_is_documented() -> None:
 
 def test_settings_were_found() -> None:
     assert {"timeout", "dsn", "json_path", "expected_status"} <= configuration_keys()
+
+
+def test_every_postgres_signal_is_documented() -> None:
+    from statuspage.thresholds import POSTGRES_SIGNALS
+
+    documented = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in POSTGRES_SIGNALS if f"| `{name}` |" not in documented)
+    assert missing == []

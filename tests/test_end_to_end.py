@@ -34,7 +34,7 @@ timezone = "Asia/Tokyo"
 [defaults]
 interval = 1
 retry_interval = 1
-timeout = 1
+timeout = 0.5
 failures_before_down = 2
 successes_before_up = 1
 
@@ -159,3 +159,15 @@ def test_healthz_while_serving(server: Server) -> None:
     wait_for(lambda: server.page() is not None, "the server to answer")
     response = httpx.get(server.url + "/healthz", timeout=2)
     assert response.json() == {"status": "ok", "failing": []}
+
+
+def test_stop_during_running_check_is_clean(
+    server: Server, api_target: ApiTarget, tmp_path: Path
+) -> None:
+    wait_for(lambda: api_state(server) == "operational", "the API to be operational")
+    api_target.mode = "hang"
+    wait_for(lambda: bool(api_target.requests and api_target.mode == "hang"), "a hanging request")
+    server.stop()
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "Traceback" not in log
+    assert "statuspage.web.app: stopped" in log

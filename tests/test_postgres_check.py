@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from statuspage.checks.pgstats.collector import Group, default_groups
 from statuspage.checks.postgres import CANCEL_GRACE, PostgresProbe
 from statuspage.config import PostgresCheck
-from statuspage.result import Failure, Outcome
+from statuspage.result import Failure, Outcome, Result
+from statuspage.thresholds import POSTGRES_SIGNALS, Threshold
 from tests.fixtures_postgres import PostgresServer
+from tests.pg_versions import server_version_num
 
 pytestmark = pytest.mark.anyio
 
@@ -31,12 +35,44 @@ COMPONENT_ID = "main-db"
 ProbeFactory = Callable[..., PostgresProbe]
 
 
+def thresholds(**overrides: Threshold | None) -> dict[str, Threshold | None]:
+    """Return the default thresholds with `overrides`; None switches a signal off."""
+    values: dict[str, Threshold | None] = {
+        name: spec.default for name, spec in POSTGRES_SIGNALS.items()
+    }
+    values.update(overrides)
+    return values
+
+
+def groups_named(*names: str) -> list[Group]:
+    return [group for group in default_groups() if group.name in names]
+
+
+def find_signal(result: Result, name: str) -> dict[str, Any]:
+    """Return the signal `name` from the result's details."""
+    matches: list[dict[str, Any]] = [
+        item for item in result.details["signals"] if item["name"] == name
+    ]
+    assert len(matches) == 1, f"expected one {name} signal in {result.details['signals']}"
+    return matches[0]
+
+
 @pytest.fixture
 async def make_probe() -> AsyncIterator[ProbeFactory]:
-    """Build probes with short timeouts and a unique application_name, closed at teardown."""
+    """Build probes with short timeouts and a unique application_name, closed at teardown.
+
+    `groups` selects the signal groups (all by default), `thresholds` replaces threshold
+    defaults, and other keyword arguments are PostgresCheck settings.
+    """
     probes: list[PostgresProbe] = []
 
-    def build(dsn: str, **overrides: Any) -> PostgresProbe:
+    def build(
+        dsn: str,
+        *,
+        groups: list[Group] | None = None,
+        thresholds: Mapping[str, Threshold | None] | None = None,
+        **overrides: Any,
+    ) -> PostgresProbe:
         values: dict[str, Any] = {
             "timeout": 2.0,
             "connect_timeout": 1.0,
@@ -44,7 +80,9 @@ async def make_probe() -> AsyncIterator[ProbeFactory]:
             "application_name": f"statuspage-test-{uuid.uuid4().hex[:8]}",
         }
         values.update(overrides)
-        probe = PostgresProbe(COMPONENT_ID, PostgresCheck(dsn=dsn, **values))
+        if thresholds is not None:
+            values["thresholds"] = thresholds
+        probe = PostgresProbe(COMPONENT_ID, PostgresCheck(dsn=dsn, **values), groups)
         probes.append(probe)
         return probe
 
@@ -149,12 +187,37 @@ async def test_healthy_run_reports_ok(
     assert result.component_id == COMPONENT_ID
     assert result.latency is not None
     assert 0 < result.latency < 2
-    assert result.details["server_version_num"] >= 120000
-    assert result.details["connections_used"] >= 1
-    assert result.details["connections_available"] > 0
-    ratio = result.details["connections_used"] / result.details["connections_available"]
-    assert result.details["connections_ratio"] == pytest.approx(ratio, abs=1e-4)
+    assert result.details["server_version_num"] >= 140000
+    if postgres_server.bin_dir is not None:
+        # The server really is the version that STATUSPAGE_TEST_POSTGRES_BIN selected.
+        assert result.details["server_version_num"] == server_version_num(postgres_server.bin_dir)
     assert result.details["new_connection"] is True
+    assert result.details["backend_pid"] > 0
+    assert result.details["critical"] == []
+    assert result.details["warning"] == []
+    names = [item["name"] for item in result.details["signals"]]
+    for name in ("latency", "connections", "xid_age", "multixact_age"):
+        assert name in names
+    for item in result.details["signals"]:
+        assert set(item) == {
+            "name",
+            "subject",
+            "level",
+            "value",
+            "unit",
+            "warning",
+            "critical",
+            "summary",
+        }
+        assert item["unit"] == POSTGRES_SIGNALS[item["name"]].unit.value
+    latency = find_signal(result, "latency")
+    assert latency["level"] == "ok"
+    assert latency["value"] == pytest.approx(result.latency)
+    connections = find_signal(result, "connections")
+    assert connections["level"] == "ok"
+    assert 0 < connections["value"] < 1
+    # The details go into the store as JSON.
+    assert json.loads(json.dumps(result.details)) == result.details
 
 
 async def test_connection_reused_across_runs(
@@ -225,6 +288,7 @@ async def test_right_password_of_new_role_passes(
     result = await probe.run()
 
     assert result.outcome is Outcome.OK
+    assert password not in json.dumps(result.details)
 
 
 async def test_unknown_database_is_connection_failure(
@@ -352,8 +416,9 @@ async def test_invalid_dsn_is_connection_failure(
 async def test_lock_fires_statement_timeout(
     postgres_server: PostgresServer, make_probe: ProbeFactory
 ) -> None:
-    # The connections query reads the pg_stat_activity view, so it waits for a lock on it.
-    probe = make_probe(postgres_server.dsn, timeout=3.0, statement_timeout=0.5)
+    # LOCK on a view also locks the tables it reads, and pg_stat_activity reads pg_authid, so the
+    # probe's privilege query on pg_roles waits. That query is no signal group, so the run fails.
+    probe = make_probe(postgres_server.dsn, timeout=3.0, statement_timeout=0.5, lock_timeout=2.0)
     assert (await probe.run()).outcome is Outcome.OK
 
     async with postgres_server.admin() as locker, locker.transaction():
@@ -372,11 +437,64 @@ async def test_lock_fires_statement_timeout(
     assert recovered.details["new_connection"] is True
 
 
+@pytest.mark.parametrize(
+    ("statement_timeout", "lock_timeout", "why"),
+    [
+        (0.5, 2.0, "query timed out (statement_timeout)"),
+        (2.0, 0.5, "waited too long for a lock (lock_timeout)"),
+    ],
+    ids=["statement-timeout", "lock-timeout"],
+)
+async def test_blocked_group_turns_unknown(
+    postgres_server: PostgresServer,
+    make_probe: ProbeFactory,
+    statement_timeout: float,
+    lock_timeout: float,
+    why: str,
+) -> None:
+    # The lock-wait query of the activity group reads the pg_locks view, and the wraparound
+    # group reads only pg_database.
+    probe = make_probe(
+        postgres_server.dsn,
+        groups=groups_named("activity", "wraparound"),
+        timeout=3.0,
+        statement_timeout=statement_timeout,
+        lock_timeout=lock_timeout,
+    )
+    first = await probe.run()
+    assert first.outcome is Outcome.OK
+
+    async with postgres_server.admin() as locker, locker.transaction():
+        await locker.execute("lock table pg_catalog.pg_locks in access exclusive mode")
+        start = time.monotonic()
+        result = await probe.run()
+        elapsed = time.monotonic() - start
+
+    # An unknown signal changes no outcome, and the other groups keep reporting.
+    assert result.outcome is Outcome.OK
+    assert result.failure is None
+    activity = ["connections", "longest_query", "idle_in_transaction", "lock_waits"]
+    assert sorted(result.details["unknown"]) == sorted(activity)
+    for name in activity:
+        assert find_signal(result, name)["summary"] == why
+        assert find_signal(result, name)["value"] is None
+    assert find_signal(result, "xid_age")["level"] == "ok"
+    assert find_signal(result, "latency")["level"] == "ok"
+    assert 0.5 <= elapsed < 0.5 + TIMING_SLACK
+    # A timed-out statement leaves the connection usable.
+    assert result.details["new_connection"] is False
+    assert result.details["backend_pid"] == first.details["backend_pid"]
+    recovered = await probe.run()
+    assert recovered.details["unknown"] == []
+    assert recovered.details["backend_pid"] == first.details["backend_pid"]
+
+
 async def test_deadline_cancels_blocked_query(
     postgres_server: PostgresServer, make_probe: ProbeFactory
 ) -> None:
-    # statement_timeout above the deadline, which checks.toml rejects, leaves only the deadline.
-    probe = make_probe(postgres_server.dsn, timeout=1.0, statement_timeout=30.0)
+    # Statement and lock timeouts above the deadline, which checks.toml rejects, leave only the
+    # deadline.
+    probe = make_probe(postgres_server.dsn, timeout=1.0, statement_timeout=30.0, lock_timeout=30.0)
     name = probe.settings.application_name
     assert (await probe.run()).outcome is Outcome.OK
 
@@ -449,27 +567,46 @@ async def test_connections_near_limit_degraded(
         # The probe's own session is one more client backend.
         baseline = row[0] + 1
         available = row[1]
-        probe = make_probe(postgres_server.dsn, connections_degraded=(baseline + extra) / available)
+        limit = Threshold(warning=(baseline + extra) / available, critical=0.99)
+        probe = make_probe(
+            postgres_server.dsn,
+            groups=groups_named("activity"),
+            thresholds=thresholds(connections=limit, latency=None),
+        )
 
         before = await probe.run()
+        name = f"statuspage-test-extra-{uuid.uuid4().hex[:8]}"
         extra_connections = [
-            await psycopg.AsyncConnection.connect(postgres_server.dsn) for _ in range(extra)
+            await psycopg.AsyncConnection.connect(postgres_server.dsn, application_name=name)
+            for _ in range(extra)
         ]
         try:
             degraded = await probe.run()
         finally:
             for connection in extra_connections:
                 await connection.close()
+        # A backend exits a moment after its client closes the connection.
+        assert await wait_for_sessions(admin, name, 0) == 0
         recovered = await probe.run()
 
     assert before.outcome is Outcome.OK
-    assert before.details["connections_used"] == baseline
-    assert before.details["connections_available"] == available
+    percent = baseline * 100 // available
+    assert find_signal(before, "connections")["summary"] == (
+        f"{baseline} of {available} connection slots in use ({percent}%)"
+    )
     assert degraded.outcome is Outcome.DEGRADED
     assert degraded.failure is None
-    assert degraded.details["connections_used"] == baseline + extra
+    assert degraded.reason == "database health warning"
+    assert degraded.details["warning"] == ["connections"]
+    connections = find_signal(degraded, "connections")
+    assert connections["level"] == "warning"
+    assert connections["value"] == pytest.approx((baseline + extra) / available, abs=1e-4)
+    assert connections["warning"] == limit.warning
+    assert connections["critical"] == limit.critical
     percent = (baseline + extra) * 100 // available
-    assert degraded.reason == f"connections {percent}% of available"
+    assert connections["summary"] == (
+        f"{baseline + extra} of {available} connection slots in use ({percent}%)"
+    )
     assert recovered.outcome is Outcome.OK
 
 
@@ -478,27 +615,85 @@ async def test_unprivileged_role_counts_hidden_sessions(
 ) -> None:
     password = "monitor-password-5"
     user = await postgres_server.create_role(password)
-    probe = make_probe(postgres_server.dsn_for(user=user, password=password))
+    monitor = make_probe(postgres_server.dsn_for(user=user, password=password))
+    superuser = make_probe(postgres_server.dsn)
 
     async with postgres_server.admin():
-        result = await probe.run()
+        # After one run each, both probes see the same sessions, their own two included.
+        await monitor.run()
+        await superuser.run()
+        unprivileged = await monitor.run()
+        privileged = await superuser.run()
 
-    assert result.outcome is Outcome.OK
-    # The admin session belongs to another role, so its backend_type is hidden from this role.
-    assert result.details["connections_unclassified"] >= 1
-    assert result.details["connections_used"] >= 2
+    assert unprivileged.outcome is Outcome.OK
+    # The admin session and the superuser probe belong to another role, so their backend_type
+    # is hidden from the unprivileged role, and they still count as used slots.
+    assert find_signal(unprivileged, "connections")["level"] == "ok"
+    assert (
+        find_signal(unprivileged, "connections")["value"]
+        == find_signal(privileged, "connections")["value"]
+    )
+    assert (
+        find_signal(unprivileged, "connections")["summary"]
+        == find_signal(privileged, "connections")["summary"]
+    )
 
 
-async def test_slow_response_degraded(
-    postgres_server: PostgresServer, make_probe: ProbeFactory
+@pytest.mark.parametrize(
+    ("limit", "outcome", "failure", "reason", "level"),
+    [
+        (Threshold(warning=1e-9), Outcome.DEGRADED, None, "database health warning", "warning"),
+        (
+            Threshold(critical=1e-9),
+            Outcome.FAILED,
+            Failure.HEALTH,
+            "database health critical",
+            "critical",
+        ),
+    ],
+    ids=["warning", "critical"],
+)
+async def test_slow_response_graded(
+    postgres_server: PostgresServer,
+    make_probe: ProbeFactory,
+    limit: Threshold,
+    outcome: Outcome,
+    failure: Failure | None,
+    reason: str,
+    level: str,
 ) -> None:
-    probe = make_probe(postgres_server.dsn, degraded_response_time=1e-9)
+    probe = make_probe(postgres_server.dsn, thresholds=thresholds(latency=limit))
 
     result = await probe.run()
 
-    assert result.outcome is Outcome.DEGRADED
-    assert result.reason.startswith("slow response (")
+    assert result.outcome is outcome
+    assert result.failure is failure
+    assert result.reason == reason
     assert result.latency is not None
+    assert result.details[level] == ["latency"]
+    latency = find_signal(result, "latency")
+    assert latency["level"] == level
+    assert latency["value"] == pytest.approx(result.latency)
+    assert latency["summary"].startswith("connect and select 1 took ")
+
+
+async def test_switched_off_signals_absent(
+    postgres_server: PostgresServer, make_probe: ProbeFactory
+) -> None:
+    probe = make_probe(
+        postgres_server.dsn,
+        thresholds=thresholds(latency=None, longest_query=None, xid_age=None),
+    )
+
+    result = await probe.run()
+
+    assert result.outcome is Outcome.OK
+    names = [item["name"] for item in result.details["signals"]]
+    assert "latency" not in names
+    assert "longest_query" not in names
+    assert "xid_age" not in names
+    assert "connections" in names
+    assert "multixact_age" in names
 
 
 async def test_terminated_backend_reconnects(

@@ -38,3 +38,13 @@ def test_first_run_has_no_span() -> None:
 def test_clock_going_backwards_has_no_span() -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
     assert observed_span(now, now - timedelta(seconds=5), max_gap=130) is None
+
+
+def test_fall_back_across_midnight_has_no_negative_day() -> None:
+    # America/Goose_Bay turned clocks back from 00:01 to 23:01 on 2005-10-30.
+    zone = ZoneInfo("America/Goose_Bay")
+    start = datetime(2005, 10, 29, 12, 0, tzinfo=zone)
+    end = datetime(2005, 10, 31, 0, 0, tzinfo=zone)
+    pieces = split_by_day(start, end, zone)
+    assert all(seconds > 0 for _, seconds in pieces)
+    assert sum(seconds for _, seconds in pieces) == (end - start.astimezone(UTC)).total_seconds()

@@ -25,7 +25,7 @@ def test_database_uses_wal(store: Store) -> None:
 
 
 def test_schema_version_is_recorded(store: Store) -> None:
-    assert store.db.execute("pragma user_version").fetchone()[0] == 1
+    assert store.db.execute("pragma user_version").fetchone()[0] == 2
 
 
 def test_newer_schema_is_rejected(tmp_path: Path) -> None:
@@ -127,3 +127,42 @@ def test_prune_keeps_rollups(store: Store) -> None:
     deleted = store.prune_results(T0 + timedelta(seconds=30))
     assert deleted == 1
     assert store.daily_rollups(T0.date(), T0.date())["api"][T0.date()].runs == 2
+
+
+def test_older_result_changes_nothing(store: Store) -> None:
+    api = component()
+    store.record(api, ok(T0), UTC_ZONE)
+    store.record(api, ok(T0 + timedelta(seconds=60)), UTC_ZONE)
+    status, transition = store.record(api, failed(T0 + timedelta(seconds=30)), UTC_ZONE)
+    store.record(api, ok(T0 + timedelta(seconds=120)), UTC_ZONE)
+    rollup = store.daily_rollups(T0.date(), T0.date())["api"][T0.date()]
+    assert rollup.operational_s == 120
+    assert transition is None
+    assert status.last_checked_at == T0 + timedelta(seconds=60)
+
+
+def test_clean_stop_ends_observation(tmp_path: Path) -> None:
+    api = component()
+    first = Store.open(tmp_path)
+    first.record(api, ok(T0), UTC_ZONE)
+    first.stop_observing([api], T0 + timedelta(seconds=30), UTC_ZONE)
+    first.close()
+
+    second = Store.open(tmp_path)
+    second.record(api, failed(T0 + timedelta(hours=2)), UTC_ZONE)
+    rollup = second.daily_rollups(T0.date(), T0.date())["api"][T0.date()]
+    second.close()
+    assert rollup.operational_s == 30
+    assert rollup.down_s == 0
+
+
+def test_runs_after_restart_are_observed_again(tmp_path: Path) -> None:
+    api = component()
+    store = Store.open(tmp_path)
+    store.record(api, ok(T0), UTC_ZONE)
+    store.stop_observing([api], T0 + timedelta(seconds=30), UTC_ZONE)
+    store.record(api, ok(T0 + timedelta(hours=2)), UTC_ZONE)
+    store.record(api, ok(T0 + timedelta(hours=2, seconds=60)), UTC_ZONE)
+    rollup = store.daily_rollups(T0.date(), T0.date())["api"][T0.date()]
+    store.close()
+    assert rollup.operational_s == 90

@@ -15,8 +15,11 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
-from statuspage.config import PostgresCheck
+from statuspage.checks.pgstats.collector import Collector, Group, read_session
+from statuspage.checks.pgstats.signal import Poll, Signal, measure
+from statuspage.config import POSTGRES_CANCEL_GRACE, PostgresCheck
 from statuspage.result import Failure, Outcome, Result
+from statuspage.thresholds import Level
 
 logger = logging.getLogger(__name__)
 
@@ -26,23 +29,7 @@ Connection = psycopg.AsyncConnection[TupleRow]
 # waits for the query to end, for up to 10 s (psycopg 3.3). Cancelling matters because a backend
 # blocked on a lock does not notice that its client went away, so it would keep its connection
 # slot. Past this grace the probe closes the connection without waiting further.
-CANCEL_GRACE = 1.0  # seconds
-
-# Rows of other roles' sessions show backend_type as NULL unless the probe's role has
-# pg_read_all_stats (granted by pg_monitor). Their datid is still visible, and only
-# processes attached to a database have one, so those rows are counted as used slots.
-# That over-counts autovacuum and parallel workers but never hides client connections.
-CONNECTIONS_QUERY = """
-select
-    count(*) filter (where backend_type = 'client backend'),
-    count(*) filter (where backend_type is null and datid is not null),
-    current_setting('max_connections')::int,
-    current_setting('superuser_reserved_connections')::int,
-    coalesce(nullif(current_setting('reserved_connections', true), '')::int, 0),
-    current_setting('server_version_num')::int,
-    pg_backend_pid()
-from pg_stat_activity
-"""
+CANCEL_GRACE = POSTGRES_CANCEL_GRACE
 
 # Errors reported by the server after the connection is up carry a SQLSTATE.
 SQLSTATE_FAILURES: dict[str, tuple[Failure, str]] = {
@@ -100,24 +87,23 @@ QUOTED_NAME = re.compile(r"\"[^\"]*\"|'[^'\s]*'")
 class _Measurement:
     latency: float  # seconds for connect-if-needed and `select 1`
     new_connection: bool
-    client_backends: int
-    unclassified: int
-    max_connections: int
-    superuser_reserved: int
-    reserved: int
     server_version_num: int
     backend_pid: int
+    signals: list[Signal]
 
 
 class PostgresProbe:
     """Check a PostgreSQL server over one connection that is kept open between runs.
 
-    Each run executes `select 1` and reads how many connection slots are in use. The role in
-    the DSN needs no privileges, but only with pg_monitor (or pg_read_all_stats) can the probe
-    tell other roles' client connections from background workers.
+    Each run executes `select 1`, then reads the health signals of `statuspage.checks.pgstats`.
+    The component's state is the worst signal: critical is down, warning is degraded. A signal
+    that cannot be read is unknown, which is reported but changes no state. The role in the DSN
+    needs pg_monitor for the full set of signals.
     """
 
-    def __init__(self, component_id: str, settings: PostgresCheck) -> None:
+    def __init__(
+        self, component_id: str, settings: PostgresCheck, groups: list[Group] | None = None
+    ) -> None:
         self.component_id = component_id
         self.settings = settings
         self._connection: Connection | None = None
@@ -125,6 +111,7 @@ class PostgresProbe:
         self._phase = "connect"
         # Key of the last failure that was logged at WARNING, so identical repeats go to DEBUG.
         self._last_failure: tuple[Failure, str] | None = None
+        self._collector = Collector(component_id, groups)
 
     async def run(self) -> Result:
         """Run the check once and return its result.
@@ -195,20 +182,26 @@ class PostgresProbe:
             await connection.execute("select 1")
         latency = time.perf_counter() - start
 
-        cursor = await connection.execute(CONNECTIONS_QUERY)
-        row = await cursor.fetchone()
-        if row is None:
-            raise RuntimeError("the connections query returned no row")
+        session = await read_session(connection)
+        poll = Poll(
+            connection=connection,
+            settings=self.settings,
+            server_version_num=session.server_version_num,
+            privileges=session.privileges,
+            backend_pid=session.backend_pid,
+            now=session.now,
+            latency=latency,
+            memory=self._collector.memory,
+        )
+        signals = [measure(poll, "latency", latency, f"connect and select 1 took {latency:.3f} s")]
+        signals = [signal for signal in signals if poll.enabled(signal.name)]
+        signals += await self._collector.poll(poll)
         return _Measurement(
             latency=latency,
             new_connection=new_connection,
-            client_backends=row[0],
-            unclassified=row[1],
-            max_connections=row[2],
-            superuser_reserved=row[3],
-            reserved=row[4],
-            server_version_num=row[5],
-            backend_pid=row[6],
+            server_version_num=session.server_version_num,
+            backend_pid=session.backend_pid,
+            signals=signals,
         )
 
     async def _connect_if_needed(self) -> Connection:
@@ -221,7 +214,11 @@ class PostgresProbe:
         # Appending keeps any server options that the DSN itself sets.
         dsn_options = conninfo_to_dict(settings.dsn).get("options") or ""
         statement_timeout_ms = round(settings.statement_timeout * 1000)
-        options = f"{dsn_options} -c statement_timeout={statement_timeout_ms}".strip()
+        lock_timeout_ms = round(settings.lock_timeout * 1000)
+        options = (
+            f"{dsn_options} -c statement_timeout={statement_timeout_ms}"
+            f" -c lock_timeout={lock_timeout_ms}"
+        ).strip()
         self._connection = await psycopg.AsyncConnection.connect(
             settings.dsn,
             autocommit=True,
@@ -243,39 +240,36 @@ class PostgresProbe:
             logger.debug("postgres check %s: closing the connection failed", self.component_id)
 
     def _succeeded(self, started: datetime, measurement: _Measurement) -> Result:
-        settings = self.settings
-        used = measurement.client_backends + measurement.unclassified
-        available = (
-            measurement.max_connections - measurement.superuser_reserved - measurement.reserved
-        )
-        ratio = used / available if available > 0 else None
+        by_level: dict[Level, list[str]] = {}
+        for signal in measurement.signals:
+            by_level.setdefault(signal.level, []).append(signal.key)
         details: dict[str, Any] = {
             "backend_pid": measurement.backend_pid,
             "new_connection": measurement.new_connection,
             "server_version_num": measurement.server_version_num,
-            "connections_used": used,
-            "connections_unclassified": measurement.unclassified,
-            "connections_available": available,
-            "connections_ratio": round(ratio, 4) if ratio is not None else None,
+            "critical": by_level.get(Level.CRITICAL, []),
+            "warning": by_level.get(Level.WARNING, []),
+            "unknown": by_level.get(Level.UNKNOWN, []),
+            "signals": [signal.as_json() for signal in measurement.signals],
         }
-
-        reasons: list[str] = []
-        if ratio is not None and ratio >= settings.connections_degraded:
-            reasons.append(f"connections {math.floor(ratio * 100)}% of available")
-        slow = settings.degraded_response_time
-        if slow is not None and measurement.latency > slow:
-            reasons.append(f"slow response ({measurement.latency:.2f} s)")
 
         if self._last_failure is not None:
             logger.info("postgres check %s succeeded again", self.component_id)
             self._last_failure = None
 
+        # The public page shows only this coarse reason; operators read `details`.
+        outcome, failure, reason = Outcome.OK, None, ""
+        if details["critical"]:
+            outcome, failure, reason = Outcome.FAILED, Failure.HEALTH, "database health critical"
+        elif details["warning"]:
+            outcome, reason = Outcome.DEGRADED, "database health warning"
         return Result(
             component_id=self.component_id,
             time=started,
-            outcome=Outcome.DEGRADED if reasons else Outcome.OK,
+            outcome=outcome,
             latency=measurement.latency,
-            reason=", ".join(reasons),
+            failure=failure,
+            reason=reason,
             details=details,
         )
 

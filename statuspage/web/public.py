@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from statuspage.web.context import AppContext
@@ -11,20 +11,19 @@ from statuspage.web.context import AppContext
 
 async def index(request: Request) -> Response:
     context: AppContext = request.app.state.context
-    snapshot = context.monitor.snapshot
-    return context.templates.TemplateResponse(
-        request, "index.html", {"snapshot": snapshot, "site": snapshot.site}
-    )
+    return HTMLResponse(context.render_page("index.html"))
 
 
 async def healthz(request: Request) -> Response:
-    """200 while the process, its scheduler and its database work; 503 otherwise."""
+    """200 while the process, its scheduler and its own store work; 503 otherwise."""
     context: AppContext = request.app.state.context
     problems = []
     try:
         await context.store.call(context.store.ping)
     except Exception:
-        problems.append("database")
+        problems.append("store")
+    if context.monitor.recording_failed:
+        problems.append("recording")
     if context.scheduler is not None and not context.scheduler.running:
         problems.append("scheduler")
     body = {"status": "error" if problems else "ok", "failing": problems}
