@@ -16,7 +16,12 @@ from datetime import datetime
 import psycopg
 
 from statuspage.checks.pgstats.activity import read_activity
+from statuspage.checks.pgstats.partitions import read_partitions
+from statuspage.checks.pgstats.rates import RATES_SIGNALS, read_rates
+from statuspage.checks.pgstats.replication import read_replication
 from statuspage.checks.pgstats.signal import Connection, Poll, Privileges, Signal, unknown
+from statuspage.checks.pgstats.size import SIZE_SIGNALS, read_size
+from statuspage.checks.pgstats.tables import read_tables
 from statuspage.checks.pgstats.wraparound import read_wraparound
 from statuspage.thresholds import Level
 
@@ -53,6 +58,16 @@ def default_groups() -> list[Group]:
             read_activity,
         ),
         Group("wraparound", ("xid_age", "multixact_age"), read_wraparound),
+        Group("rates", RATES_SIGNALS, read_rates),
+        Group("replication", ("replicas", "replication_lag", "wal_receiver"), read_replication),
+        Group("size", SIZE_SIGNALS, read_size, heavy=True),
+        Group("tables", ("dead_tuples", "vacuum_age", "table_xid_age"), read_tables, heavy=True),
+        Group(
+            "partitions",
+            ("partitions", "partition_balance", "default_partition_rows", "partitions_ahead"),
+            read_partitions,
+            heavy=True,
+        ),
     ]
 
 

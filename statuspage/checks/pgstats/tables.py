@@ -25,7 +25,7 @@ MIN_DEAD_TUPLES = 1000
 # since server start, because PostgreSQL records no creation time.
 LARGEST_TABLES_QUERY = """
 with largest as (
-    select c.oid, n.nspname, c.relname, pg_total_relation_size(c.oid) as size
+    select c.oid, n.nspname, c.relname, c.reltuples, pg_total_relation_size(c.oid) as size
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace
     where c.relkind in ('r', 'm')
@@ -46,7 +46,9 @@ select
             pg_postmaster_start_time(),
             (select stats_reset from pg_stat_database where datname = current_database())
         )
-    ))
+    )),
+    current_setting('autovacuum_vacuum_threshold')::float8
+        + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(l.reltuples, 0)
 from largest l
 left join pg_stat_all_tables s on s.relid = l.oid
 """
@@ -75,6 +77,10 @@ class TableStats:
     dead: int
     vacuumed: bool  # False when the statistics record no vacuum
     vacuum_age: float  # seconds since the last vacuum, or since statistics began
+    # Dead tuples at which autovacuum's default settings start a vacuum of this table.
+    # NOTE: per-table autovacuum settings (reloptions) are not read, so a table tuned to be
+    # vacuumed later may be reported before autovacuum would touch it.
+    autovacuum_trigger: float
 
     @property
     def dead_share(self) -> float:
@@ -85,8 +91,8 @@ async def read_tables(poll: Poll) -> list[Signal]:
     limit = poll.settings.largest_tables
     cursor = await poll.connection.execute(LARGEST_TABLES_QUERY, (limit,))
     tables = [
-        TableStats(name, live, dead, vacuumed, float(age))
-        for name, live, dead, vacuumed, age in await cursor.fetchall()
+        TableStats(name, live, dead, vacuumed, float(age), float(trigger))
+        for name, live, dead, vacuumed, age, trigger in await cursor.fetchall()
     ]
     busy = [table for table in tables if table.dead >= MIN_DEAD_TUPLES]
 
@@ -131,10 +137,14 @@ def _dead_tuples(poll: Poll, tables: list[TableStats], busy: list[TableStats]) -
 def _vacuum_age(poll: Poll, tables: list[TableStats], busy: list[TableStats]) -> Signal:
     if not tables:
         return not_applicable("vacuum_age", "n/a: no tables in this database")
-    if not busy:
-        return fixed("vacuum_age", Level.OK, None, _none_busy(len(tables)))
+    # Only tables past autovacuum's trigger are due for a vacuum. A large table with a small
+    # dead share may rightly go weeks without one, and must not raise an alarm for that.
+    due = [table for table in busy if table.dead > table.autovacuum_trigger]
+    if not due:
+        summary = f"no table among the {len(tables)} largest is past autovacuum's trigger"
+        return fixed("vacuum_age", Level.OK, None, summary)
 
-    oldest = max(busy, key=lambda table: table.vacuum_age)
+    oldest = max(due, key=lambda table: table.vacuum_age)
     seconds = oldest.vacuum_age
     if oldest.vacuumed:
         summary = (
