@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from statuspage import __version__
+from statuspage.cli_admin import add_admin_parser, run_admin
 from statuspage.config import Component, Config, ConfigError, load_config
 from statuspage.result import Outcome, Result
 
@@ -74,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check the checks file and exit")
     validate.add_argument("--config", type=Path, help=config_help)
+
+    add_admin_parser(commands)
     return parser
 
 
@@ -95,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # psycopg's own warnings (a failed query cancel, for one) quote the server's host and port;
     # the PostgreSQL check logs its own wording instead.
     logging.getLogger("psycopg").setLevel(logging.CRITICAL)
+
+    if args.command == "admin":
+        return run_admin(args)
 
     try:
         config = load_config(config_path(args.config))

@@ -88,9 +88,161 @@ def _add_observing_flag(db: sqlite_utils.Database) -> None:
     db.execute("alter table component_status add column observing integer not null default 1")
 
 
+def _create_operator_tables(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        create table operators (
+            id integer primary key,
+            name text not null unique,
+            password_hash text not null,  -- argon2id, encoded with its parameters
+            created_at text not null,
+            password_changed_at text not null
+        )
+        """
+    )
+    db.execute(
+        """
+        create table sessions (
+            token_hash text primary key,  -- SHA-256 of the cookie value; the value is not stored
+            operator_id integer not null references operators(id) on delete cascade,
+            csrf_token text not null,
+            created_at text not null,
+            last_seen_at text not null,
+            expires_at text not null
+        )
+        """
+    )
+    db.execute("create index sessions_operator on sessions(operator_id)")
+    db.execute(
+        """
+        create table login_attempts (
+            key text not null,  -- "account:NAME" or "address:IP"
+            time text not null
+        )
+        """
+    )
+    db.execute("create index login_attempts_key_time on login_attempts(key, time)")
+    db.execute(
+        """
+        create table api_keys (
+            id integer primary key,
+            name text not null,
+            prefix text not null,  -- first characters of the key, shown to tell keys apart
+            key_hash text not null unique,  -- SHA-256 of the whole key
+            created_at text not null,
+            expires_at text,
+            last_used_at text,
+            revoked_at text
+        )
+        """
+    )
+
+
+def _create_incident_tables(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        create table incidents (
+            id integer primary key,
+            title text not null,
+            impact text not null,  -- none, minor, major, critical
+            status text not null,  -- investigating, identified, monitoring, resolved
+            created_at text not null,
+            updated_at text not null,
+            resolved_at text,
+            postmortem text,  -- Markdown source
+            deleted_at text  -- set by a delete; the incident can be restored
+        )
+        """
+    )
+    db.execute(
+        """
+        create table incident_components (
+            incident_id integer not null references incidents(id) on delete cascade,
+            component_id text not null,
+            state text not null,  -- degraded, partial_outage, major_outage
+            primary key (incident_id, component_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        create table incident_updates (
+            id integer primary key,
+            incident_id integer not null references incidents(id) on delete cascade,
+            status text not null,
+            body text not null,  -- Markdown source; rendered and sanitized on display
+            display_at text not null,  -- UTC; may be backdated by the operator
+            created_at text not null,
+            created_by text not null  -- operator name or "api key NAME"
+        )
+        """
+    )
+    db.execute(
+        "create index incident_updates_incident on incident_updates(incident_id, display_at)"
+    )
+
+
+def _create_maintenance_tables(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        create table maintenances (
+            id integer primary key,
+            title text not null,
+            description text not null default '',  -- Markdown source
+            timezone text not null,  -- IANA name the schedule and local times refer to
+            schedule text,  -- cron expression of start times for a recurring maintenance
+            start_time text,  -- local HH:MM, recurring only
+            end_time text,  -- local HH:MM, recurring only; not after start_time: the next day
+            created_at text not null,
+            updated_at text not null,
+            deleted_at text
+        )
+        """
+    )
+    db.execute(
+        """
+        create table maintenance_components (
+            maintenance_id integer not null references maintenances(id) on delete cascade,
+            component_id text not null,
+            primary key (maintenance_id, component_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        create table maintenance_windows (
+            id integer primary key,
+            maintenance_id integer not null references maintenances(id) on delete cascade,
+            starts_at text not null,  -- UTC
+            ends_at text not null,  -- UTC; moved later when the operator extends the window
+            ended_at text,  -- UTC; set when the operator ends the window early
+            cancelled_at text,
+            unique (maintenance_id, starts_at)
+        )
+        """
+    )
+    db.execute("create index maintenance_windows_time on maintenance_windows(starts_at, ends_at)")
+    db.execute(
+        """
+        create table maintenance_updates (
+            id integer primary key,
+            maintenance_id integer not null references maintenances(id) on delete cascade,
+            window_id integer references maintenance_windows(id) on delete cascade,
+            body text not null,
+            display_at text not null,
+            created_at text not null,
+            created_by text not null
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_history_tables,
     _add_observing_flag,
+    _create_operator_tables,
+    _create_incident_tables,
+    _create_maintenance_tables,
 ]
 
 

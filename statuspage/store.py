@@ -82,6 +82,7 @@ class Store:
         self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._connection.execute("PRAGMA journal_mode = WAL")
         self._connection.execute("PRAGMA synchronous = NORMAL")
+        self._connection.execute("PRAGMA foreign_keys = ON")
         self.db = sqlite_utils.Database(self._connection)
         migrate(self.db)
         self._statuses = self._load_statuses()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from statuspage.migrations import MIGRATIONS
 from statuspage.state import State
 from statuspage.store import Store
 from tests.factories import T0, component, failed, ok
@@ -25,7 +26,7 @@ def test_database_uses_wal(store: Store) -> None:
 
 
 def test_schema_version_is_recorded(store: Store) -> None:
-    assert store.db.execute("pragma user_version").fetchone()[0] == 2
+    assert store.db.execute("pragma user_version").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_newer_schema_is_rejected(tmp_path: Path) -> None:

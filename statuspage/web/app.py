@@ -8,13 +8,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount
 
 from statuspage.checks.http import create_client
 from statuspage.config import Config
 from statuspage.monitor import Monitor
 from statuspage.scheduler import create_scheduler
 from statuspage.store import Store
-from statuspage.web import public
+from statuspage.web import admin, api, public
 from statuspage.web.context import AppContext
 from statuspage.web.templating import create_templates
 
@@ -56,4 +60,23 @@ def create_app(config: Config, data_dir: Path, run_checks: bool = True) -> Starl
             store.close()
             logger.info("stopped")
 
-    return Starlette(routes=public.routes, lifespan=lifespan)
+    routes = [
+        *public.routes,
+        Mount("/admin", routes=admin.routes),
+        Mount("/api/v1", routes=api.routes),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """JSON errors under /api/, plain text elsewhere."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return await api.api_error_response(request, exc)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
