@@ -1,4 +1,4 @@
-"""A real streaming replication pair, a primary and one standby, built from pgserver's binaries.
+"""A real streaming replication pair, a primary and one standby, from the tests' server binaries.
 
 Both servers live in one temporary directory under /tmp and listen only on a Unix socket in
 it. As root, PostgreSQL refuses to run, so every server command runs as the `pgserver` system
@@ -11,6 +11,7 @@ import enum
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -24,6 +25,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
+from tests.fixtures_postgres import postgres_bin_dir
+from tests.pg_versions import server_user
+
 SUPERUSER = "postgres"
 REPLICATION_ROLE = "replicator"
 MONITOR_ROLE = "monitor"  # pg_monitor, like the monitoring role in production
@@ -31,7 +35,6 @@ PLAIN_ROLE = "plain"  # only the CONNECT privilege that PUBLIC has by default
 STANDBY_NAME = "standby1"  # application_name of the standby's WAL receiver
 CASCADE_NAME = "cascade1"  # application_name of the cascading standby's WAL receiver
 
-SYSTEM_USER = "pgserver"  # the system user pgserver runs its servers as when started by root
 
 # Bounds for waiting on the servers. A condition that takes longer fails the test.
 COMMAND_TIMEOUT = 60.0  # seconds for one initdb, pg_basebackup or pg_ctl call
@@ -323,21 +326,16 @@ def cascading_standby_fixture(replication: ReplicationPair) -> Iterator[Replicat
 
 
 def _prepare_binaries() -> tuple[Path, str | None]:
-    import pgserver
-    from pgserver import utils
-
-    bin_dir = Path(pgserver.__file__).parent / "pginstall" / "bin"
-    if os.geteuid() != 0:
-        return bin_dir, None
-
-    # The same preparation pgserver does before its own first server: create the system user
-    # and let it read and run the installed binaries and libraries.
-    utils.ensure_user_exists(SYSTEM_USER)
-    utils.ensure_prefix_permissions(bin_dir)
-    read_and_run = 0o055
-    utils.ensure_folder_permissions(bin_dir, read_and_run)
-    utils.ensure_folder_permissions(bin_dir.parent / "lib", 0o044)
-    return bin_dir, SYSTEM_USER
+    """Use the same server binaries as the other PostgreSQL tests, run by the same user."""
+    bin_dir = postgres_bin_dir()
+    user = server_user()
+    if user is not None:
+        # The server user must reach the binaries through every parent directory.
+        for directory in [bin_dir.parent, *bin_dir.parent.parents]:
+            mode = directory.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                directory.chmod(mode | stat.S_IXOTH)
+    return bin_dir, user
 
 
 def _build(pair: ReplicationPair) -> None:

@@ -42,7 +42,7 @@ Connection = psycopg.AsyncConnection[Any]
 ProbeFactory = Callable[..., PostgresProbe]
 
 
-def groups(*names: str) -> list[Group]:
+def groups_named(*names: str) -> list[Group]:
     selected = [group for group in default_groups() if group.name in names]
     assert [group.name for group in selected] == list(names)
     return selected
@@ -89,7 +89,7 @@ async def make_probe() -> AsyncIterator[ProbeFactory]:
             application_name=f"statuspage-test-{uuid.uuid4().hex[:8]}",
             thresholds=limits,
         )
-        probe = PostgresProbe(COMPONENT_ID, settings, groups(*group_names))
+        probe = PostgresProbe(COMPONENT_ID, settings, groups_named(*group_names))
         probes.append(probe)
         return probe
 

@@ -41,6 +41,7 @@ SQLSTATE_FAILURES: dict[str, tuple[Failure, str]] = {
     "57P02": (Failure.CONNECTION, "server terminated the connection"),
     "57P03": (Failure.CONNECTION, "server is starting up or shutting down"),
     "57014": (Failure.TIMEOUT, "query timed out"),
+    "55P03": (Failure.TIMEOUT, "lock wait timed out"),
 }
 
 # libpq does not expose the SQLSTATE of an error raised while a connection is being set up, so
