@@ -123,11 +123,12 @@ class Collector:
             self._levels[signal.key] = signal.level
             if previous == signal.level or (previous is None and signal.level is Level.OK):
                 continue
-            level = (
-                logging.INFO
-                if signal.level in (Level.OK, Level.NOT_APPLICABLE)
-                else logging.WARNING
-            )
+            if signal.pending:
+                level = logging.DEBUG
+            elif signal.level in (Level.OK, Level.NOT_APPLICABLE):
+                level = logging.INFO
+            else:
+                level = logging.WARNING
             logger.log(
                 level,
                 "postgres check %s: %s is %s: %s",

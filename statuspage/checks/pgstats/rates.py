@@ -155,11 +155,12 @@ def _checkpoints_unavailable(poll: Poll) -> str:
 
 
 def _all_unknown(poll: Poll, current: RatesReading, reason: str) -> list[Signal]:
-    signals = [unknown(name, reason) for name in DATABASE_RATES]
+    pending = reason == FIRST_POLL
+    signals = [unknown(name, reason, pending=pending) for name in DATABASE_RATES]
     if current.checkpoints is None:
         signals.append(unknown("checkpoints_requested", _checkpoints_unavailable(poll)))
     else:
-        signals.append(unknown("checkpoints_requested", reason))
+        signals.append(unknown("checkpoints_requested", reason, pending=pending))
     return signals
 
 
@@ -327,7 +328,7 @@ def _checkpoint_rate(
     if current is None:
         return unknown(name, _checkpoints_unavailable(poll))
     if previous is None or previous.source != current.source:
-        return unknown(name, FIRST_POLL)
+        return unknown(name, FIRST_POLL, pending=True)
     if previous.stats_reset != current.stats_reset:
         when = (
             f" at {current.stats_reset.isoformat(timespec='seconds')}"

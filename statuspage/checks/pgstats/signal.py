@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ class Signal:
     subject: str | None = None  # a table, database or replica the reading is about
     warning: float | None = None
     critical: float | None = None
+    # Unknown only until a later poll, such as a rate before its second reading.
+    pending: bool = False
 
     @property
     def key(self) -> str:
@@ -99,8 +101,9 @@ def fixed(
     return Signal(name, level, value, POSTGRES_SIGNALS[name].unit, summary, subject)
 
 
-def unknown(name: str, why: str, subject: str | None = None) -> Signal:
-    return fixed(name, Level.UNKNOWN, None, why, subject)
+def unknown(name: str, why: str, subject: str | None = None, pending: bool = False) -> Signal:
+    signal = fixed(name, Level.UNKNOWN, None, why, subject)
+    return replace(signal, pending=True) if pending else signal
 
 
 def not_applicable(name: str, why: str, subject: str | None = None) -> Signal:

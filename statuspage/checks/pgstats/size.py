@@ -61,7 +61,7 @@ async def read_size(poll: Poll) -> list[Signal]:
 def _growth(poll: Poll, previous: object, current: SizeReading) -> Signal:
     name, database = "database_growth", current.database
     if not isinstance(previous, SizeReading) or previous.database != current.database:
-        return unknown(name, FIRST_READING, subject=database)
+        return unknown(name, FIRST_READING, subject=database, pending=True)
 
     elapsed = (current.now - previous.now).total_seconds()
     if elapsed < 0:
