@@ -1,4 +1,8 @@
-"""Run a component's check, record the result and keep the public snapshot current."""
+"""Run a component's check, record the result and keep the public snapshot current.
+
+The monitor also records maintenance window boundaries as transitions and keeps recurring
+maintenance windows materialized. The scheduler decides when.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from statuspage import maintenance_store
 from statuspage.checks import Probe, create_probe
 from statuspage.config import Component, Config
 from statuspage.result import Failure, Outcome, Result
 from statuspage.snapshot import Snapshot, build_snapshot
 from statuspage.state import ComponentStatus, State
-from statuspage.store import Store
+from statuspage.store import Store, to_text
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +57,9 @@ class Monitor:
         self.snapshot: Snapshot = build_snapshot(config, store, clock())
         # True while the last attempt to store a result failed; /healthz reports it.
         self.recording_failed = False
+        # Called with the snapshot's next maintenance boundary whenever it changes, so the
+        # scheduler can refresh the page at that exact moment.
+        self.on_next_boundary: Callable[[datetime | None], None] | None = None
 
     async def start(self) -> None:
         """Record once that unconfigured checks cannot run; they get no scheduled job."""
@@ -66,6 +74,17 @@ class Monitor:
             status = self.store.status(component.id)
             if status.state is not State.NO_DATA or status.last_reason != "not configured":
                 await self._record(component, not_configured_result(component, self.clock()))
+        # A failure here must not keep the status page from starting. The scheduler runs the
+        # materialization again daily and the boundary recording each minute.
+        try:
+            await self.materialize_maintenance(refresh=False)
+        except Exception:
+            logger.exception("materializing recurring maintenance windows failed")
+        try:
+            # Catch up on window starts and ends that passed while the monitor was stopped.
+            await self.record_maintenance_boundaries()
+        except Exception:
+            logger.exception("recording maintenance window boundaries failed")
         await self.refresh_snapshot()
 
     async def run_check(self, component_id: str) -> ComponentStatus:
@@ -117,7 +136,48 @@ class Monitor:
         return status
 
     async def refresh_snapshot(self) -> None:
+        previous = self.snapshot.next_boundary
         self.snapshot = await self.store.call(build_snapshot, self.config, self.store, self.clock())
+        if self.on_next_boundary is not None and self.snapshot.next_boundary != previous:
+            self.on_next_boundary(self.snapshot.next_boundary)
+
+    async def update_maintenance(self) -> None:
+        """Record the maintenance boundaries that passed, then refresh the snapshot."""
+        await self.record_maintenance_boundaries()
+        await self.refresh_snapshot()
+
+    async def record_maintenance_boundaries(self) -> None:
+        """Record each window start and end that passed as a transition, once, and log it."""
+        component_ids = [component.id for component in self.config.components]
+        transitions = await self.store.call(
+            self.store.record_maintenance_boundaries, component_ids, self.clock()
+        )
+        for transition in transitions:
+            if transition.from_state is State.MAINTENANCE and transition.to_state is State.DOWN:
+                logger.warning(
+                    "check %s: still down after maintenance ended at %s",
+                    transition.component_id,
+                    to_text(transition.time),
+                )
+            else:
+                logger.info(
+                    "check %s: %s -> %s at %s (%s)",
+                    transition.component_id,
+                    transition.from_state.value,
+                    transition.to_state.value,
+                    to_text(transition.time),
+                    transition.reason,
+                )
+
+    async def materialize_maintenance(self, refresh: bool = True) -> None:
+        """Add recurring maintenance windows up to the horizon. The scheduler runs this daily."""
+        added = await self.store.call(
+            maintenance_store.materialize_windows, self.store.db, self.clock()
+        )
+        if added:
+            logger.info("added %d recurring maintenance windows", added)
+        if refresh:
+            await self.refresh_snapshot()
 
     async def prune(self) -> None:
         deleted = await self.store.call(self.store.prune_results, self.clock() - RESULT_RETENTION)

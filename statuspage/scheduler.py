@@ -1,4 +1,11 @@
-"""APScheduler jobs: one per check, plus housekeeping."""
+"""APScheduler jobs: one per check, maintenance boundaries, plus housekeeping.
+
+Maintenance window starts and ends change the page without any new check result. A one-off
+job at the next boundary refreshes the snapshot at that moment. Whenever a new snapshot has a
+different next boundary, because an operator added, extended or ended a window, the job moves.
+The minute job records any boundary the one-off job missed, and the monitor catches up on
+boundaries that passed while it was stopped when it starts.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from statuspage.monitor import Monitor
@@ -19,6 +27,8 @@ logger = logging.getLogger(__name__)
 STAGGER_WINDOW = 10.0
 SNAPSHOT_REFRESH = 60.0  # seconds; keeps "last checked" ages and the current day fresh
 PRUNE_INTERVAL = 3600.0
+MATERIALIZE_INTERVAL = timedelta(days=1)
+BOUNDARY_JOB = "maintenance-boundary"
 
 
 def create_scheduler(monitor: Monitor) -> AsyncIOScheduler:
@@ -43,9 +53,17 @@ def create_scheduler(monitor: Monitor) -> AsyncIOScheduler:
         )
 
     scheduler.add_job(
-        monitor.refresh_snapshot,
+        monitor.update_maintenance,
         IntervalTrigger(seconds=SNAPSHOT_REFRESH, timezone=UTC),
         id="snapshot",
+        max_instances=1,
+        coalesce=True,
+    )
+    # The monitor materialized windows when it started; this keeps the horizon moving.
+    scheduler.add_job(
+        monitor.materialize_maintenance,
+        IntervalTrigger(seconds=MATERIALIZE_INTERVAL.total_seconds(), timezone=UTC),
+        id="materialize",
         max_instances=1,
         coalesce=True,
     )
@@ -57,7 +75,32 @@ def create_scheduler(monitor: Monitor) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
     )
+
+    def follow_boundary(moment: datetime | None) -> None:
+        schedule_boundary(scheduler, monitor, moment)
+
+    monitor.on_next_boundary = follow_boundary
+    schedule_boundary(scheduler, monitor, monitor.snapshot.next_boundary)
     return scheduler
+
+
+def schedule_boundary(
+    scheduler: AsyncIOScheduler, monitor: Monitor, moment: datetime | None
+) -> None:
+    """Run the monitor's maintenance update at `moment`, replacing any earlier plan."""
+    if scheduler.get_job(BOUNDARY_JOB) is not None:
+        scheduler.remove_job(BOUNDARY_JOB)
+    if moment is None:
+        return
+    scheduler.add_job(
+        monitor.update_maintenance,
+        DateTrigger(run_date=moment, timezone=UTC),
+        id=BOUNDARY_JOB,
+        name="maintenance boundary",
+        # However late the event loop gets to it, the boundary still has to be recorded.
+        misfire_grace_time=None,
+    )
+    logger.debug("next maintenance boundary at %s", moment.isoformat())
 
 
 async def _run_check(monitor: Monitor, scheduler: AsyncIOScheduler, component_id: str) -> None:

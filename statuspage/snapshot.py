@@ -1,23 +1,52 @@
 """What the public sees, built from the store after every change and served from memory.
 
 Pages never query the database per request: a crowd arriving during an outage reads the same
-immutable snapshot.
+immutable snapshot. The snapshot also carries what operators posted: open incidents, the
+maintenance windows in progress and coming up, and the incidents of the last days.
+
+Incidents are grouped under the local day on which they started (their first update's
+display time), both here and on the history page, so each incident is listed once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlite_utils
+
+from statuspage import incident_store, maintenance_store
 from statuspage.config import Component, Config, Site
+from statuspage.incidents import Incident
+from statuspage.maintenance import MaintenanceWindow, WindowStatus
 from statuspage.result import Outcome
-from statuspage.rollup import max_gap_for, observed_span, split_by_day
-from statuspage.state import SEVERITY, ComponentStatus, State
+from statuspage.rollup import local_day_start, max_gap_for, observed_span, split_by_day
+from statuspage.state import (
+    ComponentStatus,
+    EffectiveState,
+    State,
+    covered_at,
+    effective_state,
+    maintenance_coverage,
+    overall_state,
+    split_by_coverage,
+)
 from statuspage.store import STATE_COLUMNS, DailyRollup, Store
 from statuspage.uptime import DayUptime, daily_uptime, overall_ratio
 
 HISTORY_DAYS = 90
+RECENT_INCIDENT_DAYS = 14
+UPCOMING_MAINTENANCE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DayEvents:
+    """Incidents and maintenance windows of one component on one local day, for its day bar."""
+
+    incidents: tuple[Incident, ...] = ()  # earliest start first
+    maintenance: tuple[MaintenanceWindow, ...] = ()  # windows that started, earliest first
 
 
 @dataclass(frozen=True)
@@ -26,13 +55,17 @@ class ComponentView:
     name: str
     description: str
     group: str | None
-    state: State
+    state: State  # the check's state
     since: datetime | None
     last_checked_at: datetime | None
     latency_ms: float | None
     reason: str  # public-safe reason of the last run, shown when not operational
     days: tuple[DayUptime, ...]
     uptime: float | None  # over all `days`
+    # What visitors see: the check's state with open incidents and maintenance applied.
+    effective_state: EffectiveState = EffectiveState.NO_DATA
+    maintenance_until: datetime | None = None  # end of the maintenance in progress, if any
+    day_events: tuple[DayEvents, ...] = ()  # one per entry of `days`
 
 
 @dataclass(frozen=True)
@@ -42,45 +75,82 @@ class Group:
 
 
 @dataclass(frozen=True)
+class IncidentDay:
+    day: date
+    incidents: tuple[Incident, ...]  # newest start first
+
+
+@dataclass(frozen=True)
 class Snapshot:
     built_at: datetime
     site: Site
     today: date  # in the site's time zone
-    overall: str  # operational, degraded, partial_outage, major_outage or no_data
+    overall: EffectiveState  # the worst effective state, for the banner
     components: tuple[ComponentView, ...]
     groups: tuple[Group, ...]
+    active_incidents: tuple[Incident, ...] = ()  # newest start first
+    active_maintenance: tuple[MaintenanceWindow, ...] = ()
+    upcoming_maintenance: tuple[MaintenanceWindow, ...] = ()  # earliest start first
+    recent_incidents: tuple[IncidentDay, ...] = ()  # one per local day, newest day first
+    # The next start or end of a maintenance window within the upcoming days, when the page
+    # must change even without a new check result.
+    next_boundary: datetime | None = None
+
+    @property
+    def component_names(self) -> dict[str, str]:
+        return {view.id: view.name for view in self.components}
 
 
-def overall_condition(states: list[State]) -> str:
-    observed = [state for state in states if state is not State.NO_DATA]
-    if not observed:
-        return "no_data"
-    worst = max(observed, key=lambda state: SEVERITY[state])
-    if worst is State.DOWN:
-        return "major_outage" if all(s is State.DOWN for s in observed) else "partial_outage"
-    if worst is State.DEGRADED:
-        return "degraded"
-    return "operational"
+@dataclass(frozen=True)
+class HistoryDay:
+    day: date
+    incidents: tuple[Incident, ...]  # newest start first
+    maintenance: tuple[MaintenanceWindow, ...]  # completed windows, newest start first
+
+
+@dataclass(frozen=True)
+class MonthHistory:
+    month: date  # the first day of the month
+    days: tuple[HistoryDay, ...]  # only days with an incident or maintenance, newest first
 
 
 def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
-    """Read statuses and rollups; call on the store's thread."""
+    """Read statuses, rollups, incidents and maintenance. Call on the store's thread."""
     zone = config.site.timezone
     today = now.astimezone(zone).date()
     first_day = today - timedelta(days=HISTORY_DAYS - 1)
+    range_start = local_day_start(first_day, zone)
+    range_end = local_day_start(today + timedelta(days=1), zone)
+
     rollups = store.daily_rollups(first_day, today)
     statuses = store.statuses()
+    open_incidents = incident_store.open_incidents(store.db)
+    incidents = incident_store.incidents_between(store.db, range_start, range_end)
+    windows = [
+        window
+        for window in store.maintenance_windows(range_start, range_end)
+        if window.starts_at <= now
+    ]
+    active = maintenance_store.active_windows(store.db, now)
+    upcoming = maintenance_store.upcoming_windows(store.db, now, UPCOMING_MAINTENANCE_DAYS)
 
     views: list[ComponentView] = []
     for component in config.components:
         status = statuses.get(component.id)
+        coverage = maintenance_coverage([*windows, *active, *upcoming], component.id)
         component_rollups = rollups.get(component.id, {})
         if status is not None and status.observing:
             component_rollups = _with_time_since_last_run(
-                component_rollups, component, status, now, config.site.timezone
+                component_rollups, component, status, now, zone, coverage
             )
         days = daily_uptime(component_rollups, today, HISTORY_DAYS)
         state = status.state if status else State.NO_DATA
+        declared = [
+            incident.components[component.id]
+            for incident in open_incidents
+            if component.id in incident.components
+        ]
+        in_maintenance = covered_at(coverage, now)
         reason = status.last_reason if status else ""
         if component.missing_env and not reason:
             reason = "not configured"
@@ -101,17 +171,153 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
                 reason=reason,
                 days=tuple(days),
                 uptime=overall_ratio(days),
+                effective_state=effective_state(state, declared, in_maintenance),
+                maintenance_until=_coverage_end(coverage, now) if in_maintenance else None,
+                day_events=_day_events(component.id, days, zone, incidents, windows),
             )
         )
 
+    recent_first_day = today - timedelta(days=RECENT_INCIDENT_DAYS - 1)
+    recent = group_incidents_by_day(incidents, zone, recent_first_day, today)
     return Snapshot(
         built_at=now,
         site=config.site,
         today=today,
-        overall=overall_condition([view.state for view in views]),
+        overall=overall_state(view.effective_state for view in views),
         components=tuple(views),
         groups=_group(views),
+        active_incidents=tuple(open_incidents),
+        active_maintenance=tuple(active),
+        upcoming_maintenance=tuple(upcoming),
+        recent_incidents=tuple(
+            IncidentDay(
+                recent_first_day + timedelta(days=offset),
+                tuple(recent.get(recent_first_day + timedelta(days=offset), ())),
+            )
+            for offset in reversed(range(RECENT_INCIDENT_DAYS))
+        ),
+        next_boundary=_next_boundary(active, upcoming, now),
     )
+
+
+def build_history(
+    db: sqlite_utils.Database, zone: ZoneInfo, month: date, now: datetime
+) -> MonthHistory:
+    """Read the incidents and completed maintenance that started in `month`, by local day.
+
+    Call on the store's thread. `month` is the first day of a month.
+    """
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    last_day = next_month - timedelta(days=1)
+    start = local_day_start(month, zone)
+    end = local_day_start(next_month, zone)
+
+    incidents = group_incidents_by_day(
+        incident_store.incidents_between(db, start, end), zone, month, last_day
+    )
+    maintenance: dict[date, list[MaintenanceWindow]] = {}
+    for window in maintenance_store.windows_between(db, start, end):
+        day = window.starts_at.astimezone(zone).date()
+        if window.status(now) is WindowStatus.COMPLETED and month <= day <= last_day:
+            maintenance.setdefault(day, []).append(window)
+
+    days = sorted(set(incidents) | set(maintenance), reverse=True)
+    return MonthHistory(
+        month=month,
+        days=tuple(
+            HistoryDay(
+                day=day,
+                incidents=tuple(incidents.get(day, ())),
+                maintenance=tuple(reversed(maintenance.get(day, ()))),
+            )
+            for day in days
+        ),
+    )
+
+
+def incident_started_at(incident: Incident) -> datetime:
+    """Return when an incident started: its earliest update's display time."""
+    return min((update.display_at for update in incident.updates), default=incident.created_at)
+
+
+def group_incidents_by_day(
+    incidents: Iterable[Incident], zone: ZoneInfo, first_day: date, last_day: date
+) -> dict[date, list[Incident]]:
+    """Group incidents by the local day they started, keeping days in [first_day, last_day].
+
+    Within a day, the newest start comes first.
+    """
+    grouped: dict[date, list[Incident]] = {}
+    for incident in sorted(incidents, key=incident_started_at, reverse=True):
+        day = incident_started_at(incident).astimezone(zone).date()
+        if first_day <= day <= last_day:
+            grouped.setdefault(day, []).append(incident)
+    return grouped
+
+
+def _day_events(
+    component_id: str,
+    days: Sequence[DayUptime],
+    zone: ZoneInfo,
+    incidents: Sequence[Incident],
+    windows: Sequence[MaintenanceWindow],
+) -> tuple[DayEvents, ...]:
+    """Return, for each day, the incidents and maintenance windows that touched the component."""
+    affecting = sorted(
+        (incident for incident in incidents if component_id in incident.components),
+        key=incident_started_at,
+    )
+    covering = [window for window in windows if component_id in window.components]
+    if not affecting and not covering:
+        return tuple(_NO_EVENTS for _ in days)
+
+    events = []
+    for entry in days:
+        day_start = local_day_start(entry.day, zone)
+        day_end = local_day_start(entry.day + timedelta(days=1), zone)
+        day_incidents = tuple(
+            incident
+            for incident in affecting
+            if _overlaps_day(
+                incident_started_at(incident), incident.resolved_at, day_start, day_end
+            )
+        )
+        day_windows = tuple(
+            window
+            for window in covering
+            if window.starts_at < day_end and window.effective_end > day_start
+        )
+        events.append(
+            DayEvents(day_incidents, day_windows) if day_incidents or day_windows else _NO_EVENTS
+        )
+    return tuple(events)
+
+
+_NO_EVENTS = DayEvents()
+
+
+def _overlaps_day(
+    start: datetime, end: datetime | None, day_start: datetime, day_end: datetime
+) -> bool:
+    """Tell whether [start, end] touches the day. An open incident has no end yet."""
+    if start >= day_end:
+        return False
+    return end is None or end > day_start or start >= day_start
+
+
+def _coverage_end(coverage: Sequence[tuple[datetime, datetime]], now: datetime) -> datetime | None:
+    for start, end in coverage:
+        if start <= now < end:
+            return end
+    return None
+
+
+def _next_boundary(
+    active: Sequence[MaintenanceWindow], upcoming: Sequence[MaintenanceWindow], now: datetime
+) -> datetime | None:
+    moments = [window.effective_end for window in active]
+    moments += [window.starts_at for window in upcoming]
+    return min((moment for moment in moments if moment > now), default=None)
 
 
 def _with_time_since_last_run(
@@ -120,10 +326,12 @@ def _with_time_since_last_run(
     status: ComponentStatus,
     now: datetime,
     zone: ZoneInfo,
+    coverage: Sequence[tuple[datetime, datetime]],
 ) -> dict[date, DailyRollup]:
     """Count the time since the last run in the current state, as the next run will.
 
     Without this a component that just went down would show no downtime until its next run.
+    Time inside a maintenance window counts as maintenance, as `Store.record` counts it.
     """
     span = observed_span(
         status.last_checked_at, now, max_gap_for(component.interval, component.check.timeout)
@@ -131,10 +339,11 @@ def _with_time_since_last_run(
     if span is None:
         return rollups
     updated = dict(rollups)
-    column = STATE_COLUMNS[status.state]
-    for day, seconds in split_by_day(span[0], span[1], zone):
-        rollup = updated.get(day) or DailyRollup(component_id=component.id, day=day)
-        updated[day] = replace(rollup, **{column: getattr(rollup, column) + seconds})
+    for start, end, in_maintenance in split_by_coverage(span[0], span[1], coverage):
+        column = STATE_COLUMNS[State.MAINTENANCE if in_maintenance else status.state]
+        for day, seconds in split_by_day(start, end, zone):
+            rollup = updated.get(day) or DailyRollup(component_id=component.id, day=day)
+            updated[day] = replace(rollup, **{column: getattr(rollup, column) + seconds})
     return updated
 
 

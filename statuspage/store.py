@@ -1,9 +1,12 @@
 """SQLite storage: results, transitions, current statuses and daily rollups.
 
-This is the only module that writes SQL. One `Store` owns one connection and one worker
-thread, and every read and write goes through that thread, so writes never contend with each
-other and "database is locked" cannot come from this process. WAL mode and a busy timeout let
-other processes (the sqlite3 shell, a backup) read at the same time.
+This is the only module that writes SQL for checks. One `Store` owns one connection and one
+worker thread, and every read and write goes through that thread, so writes never contend with
+each other and "database is locked" cannot come from this process. WAL mode and a busy timeout
+let other processes (the sqlite3 shell, a backup) read at the same time.
+
+Observed time that falls inside a maintenance window covering the component goes to
+`maintenance_s`, whatever the check's state, so it counts neither as up nor as down.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
@@ -22,10 +25,19 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from statuspage.config import Component
+from statuspage.maintenance import MaintenanceWindow
 from statuspage.migrations import migrate
 from statuspage.result import Outcome, Result
 from statuspage.rollup import max_gap_for, observed_span, split_by_day
-from statuspage.state import ComponentStatus, State, Transition, next_status
+from statuspage.state import (
+    ComponentStatus,
+    State,
+    Transition,
+    maintenance_boundaries,
+    maintenance_coverage,
+    next_status,
+    split_by_coverage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +52,15 @@ STATE_COLUMNS = {
     State.DEGRADED: "degraded_s",
     State.DOWN: "down_s",
     State.NO_DATA: "no_data_s",
+    State.MAINTENANCE: "maintenance_s",
 }
+
+MAINTENANCE_STARTED = "maintenance started"
+MAINTENANCE_ENDED = "maintenance ended"
+STILL_DOWN_AFTER_MAINTENANCE = "still down after maintenance"
+# Window boundaries older than this, missed while the monitor was stopped, are not recorded
+# one by one. A single row at the next run settles the component's maintenance state instead.
+BOUNDARY_CATCH_UP = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -179,8 +199,7 @@ class Store:
             self.db.execute("begin immediate")
             self._insert_result(result)
             if span is not None:
-                for day, seconds in split_by_day(span[0], span[1], zone):
-                    self._add_seconds(component.id, day, STATE_COLUMNS[previous.state], seconds)
+                self._add_span(component.id, previous.state, span[0], span[1], zone)
             self._count_run(component.id, result, zone)
             if transition is not None:
                 self._insert_transition(transition)
@@ -220,6 +239,23 @@ class Store:
         columns = ", ".join(row)
         placeholders = ", ".join(f":{name}" for name in row)
         self.db.execute(f"insert into {table} ({columns}) values ({placeholders})", row)
+
+    def _add_span(
+        self, component_id: str, state: State, start: datetime, end: datetime, zone: ZoneInfo
+    ) -> None:
+        """Add [start, end) to the day rollups: to `state`'s seconds, or to maintenance."""
+        coverage = maintenance_coverage(self.maintenance_windows(start, end), component_id)
+        for piece_start, piece_end, in_maintenance in split_by_coverage(start, end, coverage):
+            column = STATE_COLUMNS[State.MAINTENANCE if in_maintenance else state]
+            for day, seconds in split_by_day(piece_start, piece_end, zone):
+                self._add_seconds(component_id, day, column, seconds)
+
+    def maintenance_windows(self, start: datetime, end: datetime) -> list[MaintenanceWindow]:
+        """Return the maintenance windows that overlap [start, end), not cancelled."""
+        # Imported here because maintenance_store imports this module for to_text/from_text.
+        from statuspage import maintenance_store
+
+        return maintenance_store.windows_between(self.db, start, end)
 
     def _ensure_rollup(self, component_id: str, day: date) -> None:
         self.db.execute(
@@ -307,10 +343,80 @@ class Store:
             with self.db.conn:
                 self.db.execute("begin immediate")
                 if span is not None:
-                    for day, seconds in split_by_day(span[0], span[1], zone):
-                        self._add_seconds(component.id, day, STATE_COLUMNS[previous.state], seconds)
+                    self._add_span(component.id, previous.state, span[0], span[1], zone)
                 self._save_status(previous, status)
             self._statuses[component.id] = status
+
+    # Maintenance boundaries
+
+    def record_maintenance_boundaries(
+        self, component_ids: Sequence[str], now: datetime
+    ) -> list[Transition]:
+        """Record each maintenance window start and end up to `now` that is not recorded yet.
+
+        A start is a `X -> maintenance` row and an end a `maintenance -> X` row, where X is the
+        check's state at that moment. An end while the check is down has the reason
+        "still down after maintenance". The last such row of each component marks which
+        boundaries are already recorded, so calling this again, from another tick or after
+        a restart, adds nothing twice. Returns the rows added, in time order.
+        """
+        not_before = now - BOUNDARY_CATCH_UP
+        added: list[Transition] = []
+        with self.db.conn:
+            self.db.execute("begin immediate")
+            markers = {
+                component_id: self._last_maintenance_row(component_id)
+                for component_id in component_ids
+            }
+            since = not_before
+            if all(marker is not None for marker in markers.values()):
+                recorded_times = [marker[0] for marker in markers.values() if marker is not None]
+                since = max(min(recorded_times, default=not_before), not_before)
+            # One millisecond past `now`, so a window starting exactly now is included.
+            windows = self.maintenance_windows(since, now + timedelta(milliseconds=1))
+            for component_id, marker in markers.items():
+                after, inside = marker if marker is not None else (None, False)
+                coverage = maintenance_coverage(windows, component_id)
+                for moment, entering in maintenance_boundaries(
+                    coverage, inside, after, not_before, now
+                ):
+                    transition = self._maintenance_transition(component_id, moment, entering)
+                    self._insert_transition(transition)
+                    added.append(transition)
+        return sorted(added, key=lambda transition: transition.time)
+
+    def _last_maintenance_row(self, component_id: str) -> tuple[datetime, bool] | None:
+        """Return the time of the last maintenance row and whether it entered maintenance."""
+        row = self.db.execute(
+            "select time, to_state from transitions "
+            "where component_id = :id and (from_state = :state or to_state = :state) "
+            "order by time desc, id desc limit 1",
+            {"id": component_id, "state": State.MAINTENANCE.value},
+        ).fetchone()
+        if row is None:
+            return None
+        return datetime.fromisoformat(row[0]), row[1] == State.MAINTENANCE.value
+
+    def _check_state_at(self, component_id: str, moment: datetime) -> State:
+        """Return the check's state at `moment`, from the check's own transition rows."""
+        row = self.db.execute(
+            "select to_state from transitions "
+            "where component_id = ? and time <= ? and from_state != ? and to_state != ? "
+            "order by time desc, id desc limit 1",
+            [component_id, to_text(moment), State.MAINTENANCE.value, State.MAINTENANCE.value],
+        ).fetchone()
+        return State(row[0]) if row is not None else State.NO_DATA
+
+    def _maintenance_transition(
+        self, component_id: str, moment: datetime, entering: bool
+    ) -> Transition:
+        check_state = self._check_state_at(component_id, moment)
+        if entering:
+            return Transition(
+                component_id, moment, check_state, State.MAINTENANCE, MAINTENANCE_STARTED
+            )
+        reason = STILL_DOWN_AFTER_MAINTENANCE if check_state is State.DOWN else MAINTENANCE_ENDED
+        return Transition(component_id, moment, State.MAINTENANCE, check_state, reason)
 
     # Reading history
 
@@ -335,7 +441,8 @@ class Store:
                 reason=row["reason"],
             )
             for row in self.db.query(
-                "select * from transitions where component_id = ? order by id", [component_id]
+                "select * from transitions where component_id = ? order by time, id",
+                [component_id],
             )
         ]
 

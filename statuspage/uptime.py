@@ -23,6 +23,7 @@ class DayUptime:
     down_s: float
     degraded_s: float
     latency_avg_ms: float | None
+    maintenance_s: float = 0.0  # left out of `observed_s`
 
     @property
     def ratio(self) -> float | None:
@@ -45,6 +46,7 @@ def day_uptime(day: date, rollup: DailyRollup | None) -> DayUptime:
         down_s=rollup.down_s,
         degraded_s=rollup.degraded_s,
         latency_avg_ms=average,
+        maintenance_s=rollup.maintenance_s,
     )
 
 

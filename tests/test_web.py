@@ -10,7 +10,7 @@ from statuspage.config import Config, load_config
 from statuspage.store import Store
 from statuspage.web.app import create_app
 from tests.factories import failed, ok
-from tests.pages import parse_status_page
+from tests.pages import find_element, parse_status_page
 
 CONFIG = """
 [site]
@@ -44,11 +44,15 @@ dsn = "${STATUSPAGE_TEST_UNSET_DSN}"
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
+def write_config(tmp_path: Path) -> Config:
     path = tmp_path / "checks.toml"
     path.write_text(CONFIG, encoding="utf-8")
     return load_config(path, {})
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return write_config(tmp_path)
 
 
 def seed(config: Config, data_dir: Path) -> None:
@@ -84,6 +88,13 @@ def test_page_shows_each_component_state(client: TestClient) -> None:
     assert states == {"website": "operational", "api": "down", "database": "no_data"}
 
 
+def test_down_check_shows_major_outage(client: TestClient) -> None:
+    page = parse_status_page(client.get("/").text)
+    effective = {component_id: row.effective_state for component_id, row in page.components.items()}
+    assert effective == {"website": "operational", "api": "major_outage", "database": "no_data"}
+    assert "Major outage" in page.components["api"].text
+
+
 def test_banner_shows_partial_outage(client: TestClient) -> None:
     assert parse_status_page(client.get("/").text).banner == "Partial outage"
 
@@ -91,6 +102,12 @@ def test_banner_shows_partial_outage(client: TestClient) -> None:
 def test_last_check_time_is_in_site_time_zone(client: TestClient) -> None:
     row = parse_status_page(client.get("/").text).components["website"]
     assert "Last checked 2026-12-04 12:00:00 JST" in row.text
+
+
+def test_last_check_time_has_utc_datetime(client: TestClient) -> None:
+    row = find_element(client.get("/").text, "component-website")
+    assert row is not None
+    assert ("2026-12-04T03:00:00Z", "2026-12-04 12:00:00 JST") in row.times
 
 
 def test_response_time_is_shown(client: TestClient) -> None:
@@ -118,6 +135,12 @@ def test_days_without_data_are_grey(client: TestClient) -> None:
     row = parse_status_page(client.get("/").text).components["website"]
     assert row.bars[:89] == ["none"] * 89
     assert row.bars[-1] == "up"
+
+
+def test_bar_title_gives_day_and_uptime(client: TestClient) -> None:
+    row = parse_status_page(client.get("/").text).components["api"]
+    assert row.bar_titles[-1] == "2026-12-04: 98.07% uptime"
+    assert row.bar_titles[0] == "2026-09-06: No data"
 
 
 def test_day_with_downtime_is_not_green(client: TestClient) -> None:

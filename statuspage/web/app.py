@@ -9,6 +9,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
@@ -18,7 +19,7 @@ from statuspage.config import Config
 from statuspage.monitor import Monitor
 from statuspage.scheduler import create_scheduler
 from statuspage.store import Store
-from statuspage.web import admin, api, public
+from statuspage.web import admin, api, auth, public
 from statuspage.web.context import AppContext
 from statuspage.web.templating import create_templates
 
@@ -68,6 +69,7 @@ def create_app(config: Config, data_dir: Path, run_checks: bool = True) -> Starl
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(auth.AdminHeadersMiddleware)],
         exception_handlers={HTTPException: http_error},
     )
 

@@ -1,0 +1,381 @@
+"""Maintenance storage: windows materialized in SQLite, their lifecycle and public reads."""
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+import time_machine
+
+from statuspage import maintenance_store as ms
+from statuspage.maintenance import (
+    MaintenanceError,
+    MaintenanceNotFound,
+    MaintenanceSpec,
+    WindowStatus,
+)
+from statuspage.store import Store
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 12:00 in Tokyo
+SUNDAY_3AM_TOKYO = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+
+ONE_OFF = MaintenanceSpec(
+    title="Database upgrade",
+    description="Reads keep working.",
+    timezone="Asia/Tokyo",
+    components=("database", "api"),
+    starts_at=NOW + timedelta(hours=1),
+    ends_at=NOW + timedelta(hours=1, minutes=10),
+)
+WEEKLY = MaintenanceSpec(
+    title="Weekly restart",
+    description="",
+    timezone="Asia/Tokyo",
+    components=("website",),
+    schedule="0 3 * * SUN",
+    start_time="03:00",
+    end_time="03:10",
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+    store = Store.open(tmp_path)
+    yield store.db
+    store.close()
+
+
+def window_count(db: sqlite_utils.Database) -> int:
+    return int(db.execute("select count(*) from maintenance_windows").fetchone()[0])
+
+
+# Create
+
+
+def test_one_off_has_one_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    windows = ms.windows_of(db, maintenance_id)
+    assert [(w.starts_at, w.ends_at) for w in windows] == [(ONE_OFF.starts_at, ONE_OFF.ends_at)]
+
+
+def test_window_carries_title_and_components(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    assert (window.title, window.components) == ("Database upgrade", ("database", "api"))
+
+
+def test_times_are_stored_as_utc_text(db: sqlite_utils.Database) -> None:
+    ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    row = db.execute("select starts_at from maintenance_windows").fetchone()
+    assert row[0] == "2026-12-01T04:00:00.000+00:00"
+
+
+def test_first_update_is_stored(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice", body=" Starting soon ")
+    updates = ms.updates_of(db, maintenance_id)
+    assert [(u.body, u.display_at, u.created_by) for u in updates] == [
+        ("Starting soon", NOW, "alice")
+    ]
+
+
+def test_no_update_without_body(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice", body="  ")
+    assert ms.updates_of(db, maintenance_id) == []
+
+
+def test_recurring_materializes_90_days(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    windows = ms.windows_of(db, maintenance_id)
+    assert len(windows) == 13
+    assert windows[0].starts_at == SUNDAY_3AM_TOKYO
+    assert windows[-1].starts_at <= NOW + timedelta(days=90)
+
+
+def test_get_maintenance_returns_spec(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    maintenance = ms.get_maintenance(db, maintenance_id)
+    assert maintenance is not None
+    assert (maintenance.schedule, maintenance.start_time, maintenance.end_time) == (
+        "0 3 * * SUN",
+        "03:00",
+        "03:10",
+    )
+
+
+# Materialization
+
+
+def test_materialize_is_idempotent(db: sqlite_utils.Database) -> None:
+    ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    assert ms.materialize_windows(db, NOW) == 0
+    assert window_count(db) == 13
+
+
+def test_materialize_moves_the_horizon(db: sqlite_utils.Database) -> None:
+    ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    assert ms.materialize_windows(db, NOW + timedelta(days=7)) == 1
+    assert window_count(db) == 14
+
+
+def test_materialize_keeps_cancelled_windows(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    first = ms.windows_of(db, maintenance_id)[0]
+    ms.cancel_window(db, first.id, NOW)
+    ms.materialize_windows(db, NOW)
+    assert ms.windows_of(db, maintenance_id)[0].cancelled_at == NOW
+
+
+def test_materialize_skips_deleted_maintenance(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    ms.cancel_maintenance(db, maintenance_id, NOW)
+    assert ms.materialize_windows(db, NOW + timedelta(days=30)) == 0
+
+
+# Edit
+
+
+def test_edit_regenerates_future_windows(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    later = replace(WEEKLY, schedule="0 4 * * SUN", start_time="04:00", end_time="04:30")
+    ms.update_maintenance(db, maintenance_id, later, NOW)
+    windows = ms.windows_of(db, maintenance_id)
+    assert len(windows) == 13
+    assert windows[0].starts_at == SUNDAY_3AM_TOKYO + timedelta(hours=1)
+    assert windows[0].ends_at - windows[0].starts_at == timedelta(minutes=30)
+
+
+def test_edit_keeps_window_in_progress(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    later = replace(WEEKLY, schedule="0 4 * * SUN", start_time="04:00", end_time="04:10")
+    ms.update_maintenance(db, maintenance_id, later, during)
+    windows = ms.windows_of(db, maintenance_id)
+    assert windows[0].starts_at == SUNDAY_3AM_TOKYO
+    assert windows[0].status(during) is WindowStatus.IN_PROGRESS
+    # The new schedule's first start is 04:00 the same Sunday.
+    assert windows[1].starts_at == SUNDAY_3AM_TOKYO + timedelta(hours=1)
+
+
+def test_edit_keeps_past_windows(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    after_two = SUNDAY_3AM_TOKYO + timedelta(days=8)
+    ms.update_maintenance(db, maintenance_id, WEEKLY, after_two)
+    starts = [w.starts_at for w in ms.windows_of(db, maintenance_id)]
+    assert starts[:2] == [SUNDAY_3AM_TOKYO, SUNDAY_3AM_TOKYO + timedelta(days=7)]
+
+
+def test_edit_keeps_cancelled_future_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    first = ms.windows_of(db, maintenance_id)[0]
+    ms.cancel_window(db, first.id, NOW)
+    ms.update_maintenance(db, maintenance_id, WEEKLY, NOW)
+    assert ms.windows_of(db, maintenance_id)[0].cancelled_at == NOW
+
+
+def test_edit_changes_title_and_components(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    renamed = replace(ONE_OFF, title="New", components=("website",))
+    ms.update_maintenance(db, maintenance_id, renamed, NOW)
+    window = ms.windows_of(db, maintenance_id)[0]
+    assert (window.title, window.components) == ("New", ("website",))
+
+
+def test_edit_moves_one_off_not_started(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    moved_start = NOW + timedelta(days=1)
+    moved = replace(ONE_OFF, starts_at=moved_start, ends_at=moved_start + timedelta(1))
+    ms.update_maintenance(db, maintenance_id, moved, NOW)
+    windows = ms.windows_of(db, maintenance_id)
+    assert [w.starts_at for w in windows] == [moved_start]
+
+
+def test_edit_rejects_moving_started_one_off(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    assert ONE_OFF.starts_at is not None
+    during = ONE_OFF.starts_at + timedelta(minutes=1)
+    moved = replace(ONE_OFF, starts_at=during)
+    with pytest.raises(MaintenanceError) as raised:
+        ms.update_maintenance(db, maintenance_id, moved, during)
+    assert raised.value.field == "starts_at"
+    assert "2026-12-01 13:00 JST" in str(raised.value)
+
+
+def test_failed_edit_changes_nothing(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    assert ONE_OFF.starts_at is not None
+    during = ONE_OFF.starts_at + timedelta(minutes=1)
+    moved = replace(ONE_OFF, title="Renamed", starts_at=during)
+    with pytest.raises(MaintenanceError):
+        ms.update_maintenance(db, maintenance_id, moved, during)
+    maintenance = ms.get_maintenance(db, maintenance_id)
+    assert maintenance is not None and maintenance.title == "Database upgrade"
+
+
+def test_edit_rejects_kind_change(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    with pytest.raises(MaintenanceError) as raised:
+        ms.update_maintenance(db, maintenance_id, WEEKLY, NOW)
+    assert raised.value.field == "kind"
+
+
+def test_edit_of_missing_maintenance(db: sqlite_utils.Database) -> None:
+    with pytest.raises(MaintenanceNotFound):
+        ms.update_maintenance(db, 99, ONE_OFF, NOW)
+
+
+# Window lifecycle
+
+
+def test_lifecycle_follows_the_clock(db: sqlite_utils.Database) -> None:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        ms.create_maintenance(db, ONE_OFF, datetime.now(UTC), "alice")
+        seen = []
+        for minutes in (0, 60, 70):
+            traveller.move_to(NOW + timedelta(minutes=minutes))
+            now = datetime.now(UTC)
+            active = ms.active_windows(db, now)
+            upcoming = ms.upcoming_windows(db, now)
+            seen.append((len(upcoming), len(active)))
+    assert seen == [(1, 0), (0, 1), (0, 0)]
+
+
+def test_end_early_completes_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    with time_machine.travel(window.starts_at + timedelta(minutes=3), tick=False):
+        now = datetime.now(UTC)
+        ended = ms.end_window(db, window.id, now)
+        assert ended.status(now) is WindowStatus.COMPLETED
+        assert ended.effective_end == now
+        assert ms.active_windows(db, now) == []
+
+
+def test_end_early_rejects_scheduled_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    with pytest.raises(MaintenanceError) as raised:
+        ms.end_window(db, window.id, NOW)
+    assert "has not started yet" in str(raised.value)
+
+
+def test_extended_window_stays_in_progress(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    with time_machine.travel(window.starts_at + timedelta(minutes=5), tick=False) as traveller:
+        ms.extend_window(db, window.id, window.ends_at + timedelta(minutes=30), datetime.now(UTC))
+        traveller.move_to(window.ends_at + timedelta(minutes=10))
+        assert [w.id for w in ms.active_windows(db, datetime.now(UTC))] == [window.id]
+        traveller.move_to(window.ends_at + timedelta(minutes=30))
+        assert ms.active_windows(db, datetime.now(UTC)) == []
+
+
+def test_extension_must_be_later(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    with pytest.raises(MaintenanceError) as raised:
+        ms.extend_window(db, window.id, window.ends_at, NOW)
+    assert raised.value.field == "ends_at"
+    assert str(raised.value) == (
+        "The new end 2026-12-01 13:10 JST is not after the current end 2026-12-01 13:10 JST: "
+        "choose a later end."
+    )
+
+
+def test_completed_window_cannot_be_extended(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    with pytest.raises(MaintenanceError):
+        ms.extend_window(db, window.id, window.ends_at + timedelta(hours=1), NOW + timedelta(1))
+
+
+def test_cancelled_window_is_hidden(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    ms.cancel_window(db, window.id, NOW)
+    assert ms.upcoming_windows(db, NOW) == []
+    assert ms.windows_between(db, NOW, NOW + timedelta(days=1)) == []
+
+
+def test_completed_window_cannot_be_cancelled(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    with pytest.raises(MaintenanceError) as raised:
+        ms.cancel_window(db, window.id, NOW + timedelta(days=1))
+    assert "already completed" in str(raised.value)
+
+
+def test_missing_window(db: sqlite_utils.Database) -> None:
+    with pytest.raises(MaintenanceNotFound):
+        ms.end_window(db, 99, NOW)
+
+
+# Cancelling a whole maintenance
+
+
+def test_cancel_maintenance_ends_current_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    ms.cancel_maintenance(db, maintenance_id, during)
+    windows = ms.windows_of(db, maintenance_id)
+    assert windows[0].ended_at == during
+    assert all(w.cancelled_at == during for w in windows[1:])
+
+
+def test_cancelled_maintenance_is_hidden(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    ms.cancel_maintenance(db, maintenance_id, NOW)
+    assert ms.get_maintenance(db, maintenance_id) is None
+    assert ms.list_maintenances(db) == []
+    assert ms.windows_between(db, NOW - timedelta(days=1), NOW + timedelta(days=90)) == []
+
+
+# Updates
+
+
+def test_update_is_listed_by_display_time(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice", body="first")
+    ms.add_update(db, maintenance_id, "backdated", NOW - timedelta(minutes=5), "bob", NOW)
+    assert [u.body for u in ms.updates_of(db, maintenance_id)] == ["backdated", "first"]
+
+
+def test_update_on_missing_maintenance(db: sqlite_utils.Database) -> None:
+    with pytest.raises(MaintenanceNotFound):
+        ms.add_update(db, 99, "text", NOW, "alice", NOW)
+
+
+# Public reads
+
+
+def test_windows_between_finds_overlaps(db: sqlite_utils.Database) -> None:
+    ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    assert ONE_OFF.starts_at is not None and ONE_OFF.ends_at is not None
+    inside = ms.windows_between(db, ONE_OFF.ends_at - timedelta(minutes=1), ONE_OFF.ends_at)
+    touching = ms.windows_between(db, ONE_OFF.ends_at, ONE_OFF.ends_at + timedelta(hours=1))
+    assert (len(inside), len(touching)) == (1, 0)
+
+
+def test_windows_between_uses_early_end(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    ended_at = window.starts_at + timedelta(minutes=2)
+    ms.end_window(db, window.id, ended_at)
+    assert ms.windows_between(db, ended_at, window.ends_at) == []
+
+
+def test_upcoming_windows_limit_in_days(db: sqlite_utils.Database) -> None:
+    ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    assert len(ms.upcoming_windows(db, NOW, days=7)) == 1
+    assert len(ms.upcoming_windows(db, NOW, days=14)) == 2
+
+
+def test_recent_windows_lists_completed(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    later = SUNDAY_3AM_TOKYO + timedelta(days=8)
+    recent = ms.recent_windows(db, later)
+    assert [w.starts_at for w in recent] == [
+        SUNDAY_3AM_TOKYO + timedelta(days=7),
+        SUNDAY_3AM_TOKYO,
+    ]
+    assert all(w.maintenance_id == maintenance_id for w in recent)
