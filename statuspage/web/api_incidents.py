@@ -10,7 +10,6 @@ for example `incident.impact` or `incident.components.api`.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from statuspage.store import to_text
 from statuspage.web.api_errors import ApiError
 from statuspage.web.auth import api_key_required
 from statuspage.web.context import AppContext
+from statuspage.web.json_body import read_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ API_STATE_NAMES = {
 CREATE_FIELD_NAMES = {"title": "name", "display_at": "started_at"}
 UPDATE_FIELD_NAMES: dict[str, str] = {}
 # Enough for the longest title and message, each character escaped as \uXXXX.
-MAX_REQUEST_BYTES = 256 * 1024
 # When several fields are wrong, the error names the first of these that failed.
 FIELD_ORDER = ("title", "status", "impact", "body", "display_at", "components")
 
@@ -84,30 +83,6 @@ def _time_rules(request: Request) -> TimeRules:
         now=datetime.now(UTC),
         local_allowed=False,
     )
-
-
-async def _read_object(request: Request, wrapper: str) -> tuple[Mapping[str, Any], str]:
-    """Parse and unwrap the JSON body. Returns the object and the prefix of its field paths."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_REQUEST_BYTES:
-            raise ApiError(413, f"The request body is larger than {MAX_REQUEST_BYTES} bytes.")
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ApiError(400, f"The request body is not valid JSON: {error}.") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, f"Expected a JSON object, got {type(payload).__name__}.")
-
-    if wrapper not in payload:
-        return payload, ""
-    wrapped = payload[wrapper]
-    if not isinstance(wrapped, dict):
-        raise ApiError(
-            422, f"Expected {wrapper} to be an object, got {type(wrapped).__name__}.", wrapper
-        )
-    return wrapped, f"{wrapper}."
 
 
 def _raise_first(errors: Errors, prefix: str, names: Mapping[str, str]) -> None:
@@ -186,7 +161,7 @@ async def _incident_response(request: Request, incident_id: int) -> Response:
 @api_key_required
 @_log_rejections
 async def create_incident(request: Request) -> Response:
-    fields, prefix = await _read_object(request, "incident")
+    fields, prefix = await read_json_object(request, ("incident",))
     context = _context(request)
     draft, errors = validate_new_incident(
         title=fields.get("name"),
@@ -221,7 +196,7 @@ async def create_incident(request: Request) -> Response:
 @_log_rejections
 async def create_update(request: Request) -> Response:
     incident_id: int = request.path_params["incident_id"]
-    fields, prefix = await _read_object(request, "incident_update")
+    fields, prefix = await read_json_object(request, ("incident_update",))
     update, errors = validate_update(
         status=fields.get("status"),
         body=fields.get("body"),

@@ -18,7 +18,6 @@ and its window. Errors are JSON naming the field as the client sent it, for exam
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -42,13 +41,13 @@ from statuspage.store import to_text
 from statuspage.web.api_errors import ApiError
 from statuspage.web.auth import api_key_required
 from statuspage.web.context import AppContext
+from statuspage.web.json_body import read_json_object
 
 WRAPPERS = ("maintenance", "incident")
 # Validation's field names that the API spells differently.
 API_FIELD_NAMES = {"title": "name", "starts_at": "scheduled_for", "ends_at": "scheduled_until"}
 # When several fields are wrong, the error names the first of these that failed.
 FIELD_ORDER = ("title", "starts_at", "ends_at", "timezone", "components", "description")
-MAX_REQUEST_BYTES = 256 * 1024
 COMPONENT_STATE = "under_maintenance"  # the only state a maintenance gives its components
 TIME_EXAMPLE = "2026-12-06T03:00:00+09:00"
 
@@ -56,33 +55,6 @@ TIME_EXAMPLE = "2026-12-06T03:00:00+09:00"
 def _context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
-
-
-async def _read_object(request: Request) -> tuple[Mapping[str, Any], str]:
-    """Parse the JSON body and unwrap it; returns the object and its field path prefix."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_REQUEST_BYTES:
-            raise ApiError(413, f"The request body is larger than {MAX_REQUEST_BYTES} bytes.")
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ApiError(400, f"The request body is not valid JSON: {error}.") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, f"Expected a JSON object, got {type(payload).__name__}.")
-
-    for wrapper in WRAPPERS:
-        if wrapper in payload:
-            wrapped = payload[wrapper]
-            if not isinstance(wrapped, dict):
-                raise ApiError(
-                    422,
-                    f"Expected {wrapper} to be an object, got {type(wrapped).__name__}.",
-                    wrapper,
-                )
-            return wrapped, f"{wrapper}."
-    return payload, ""
 
 
 def _text(data: Mapping[str, Any], name: str, prefix: str, default: str = "") -> str:
@@ -200,7 +172,7 @@ def maintenance_json(
 @api_key_required
 async def create_maintenance(request: Request) -> Response:
     context = _context(request)
-    data, prefix = await _read_object(request)
+    data, prefix = await read_json_object(request, WRAPPERS)
     zone_default = context.config.site.timezone.key
     submitted = MaintenanceInput(
         title=_text(data, "name", prefix),
