@@ -26,6 +26,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "HttpCheck",
+    "MetricsSettings",
     "PartitionedTable",
     "PostgresCheck",
     "Site",
@@ -118,10 +119,18 @@ class Component:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """Access to `/metrics`: with `public` false, scrapers need an API key."""
+
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     site: Site
     components: tuple[Component, ...]
+    metrics: MetricsSettings = MetricsSettings()
 
     def component(self, component_id: str) -> Component:
         for component in self.components:
@@ -157,8 +166,9 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
     site = _read_site(site_table)
     defaults = _read_defaults(defaults_table)
     components = _read_components(root, defaults, environ)
+    metrics = _read_metrics(root.table("metrics"))
     root.finish()
-    return Config(path=path, site=site, components=components)
+    return Config(path=path, site=site, components=components, metrics=metrics)
 
 
 def _read_site(table: TableReader) -> Site:
@@ -174,6 +184,12 @@ def _read_site(table: TableReader) -> Site:
     homepage = table.url("homepage")
     table.finish()
     return Site(name=name, timezone=zone, url=url, homepage=homepage)
+
+
+def _read_metrics(table: TableReader) -> MetricsSettings:
+    public = table.boolean("public", default=False)
+    table.finish()
+    return MetricsSettings(public=public)
 
 
 @dataclass(frozen=True)

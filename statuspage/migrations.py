@@ -237,12 +237,33 @@ def _create_maintenance_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_hourly_rollups(db: sqlite_utils.Database) -> None:
+    # The same seconds as daily_rollups, by UTC hour, for the uptime of the last 24 hours.
+    # Rows are deleted with the raw results, after 14 days.
+    db.execute(
+        """
+        create table hourly_rollups (
+            component_id text not null,
+            hour text not null,  -- start of the UTC hour, stored like every other time
+            operational_s real not null default 0,
+            degraded_s real not null default 0,
+            down_s real not null default 0,
+            maintenance_s real not null default 0,
+            no_data_s real not null default 0,
+            primary key (component_id, hour)
+        ) without rowid
+        """
+    )
+    db.execute("create index hourly_rollups_hour on hourly_rollups(hour)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_history_tables,
     _add_observing_flag,
     _create_operator_tables,
     _create_incident_tables,
     _create_maintenance_tables,
+    _create_hourly_rollups,
 ]
 
 

@@ -10,8 +10,8 @@ display time), both here and on the history page, so each incident is listed onc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,10 +33,23 @@ from statuspage.state import (
     overall_state,
     split_by_coverage,
 )
-from statuspage.store import STATE_COLUMNS, DailyRollup, Store
+from statuspage.store import (
+    STATE_COLUMNS,
+    DailyRollup,
+    HourlyRollup,
+    Store,
+    hour_start,
+    split_by_hour,
+)
 from statuspage.uptime import DayUptime, daily_uptime, overall_ratio
 
 HISTORY_DAYS = 90
+# Uptime periods shown by the API, badges and metrics. "24h" comes from the hourly rollups: the
+# current UTC hour and the 24 before it, so between 24 and 25 hours. The others are the last N
+# local days, today included, from the daily rollups.
+UPTIME_PERIODS = ("24h", "7d", "30d", "90d")
+UPTIME_PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90}
+HOURLY_UPTIME_HOURS = 24
 RECENT_INCIDENT_DAYS = 14
 UPCOMING_MAINTENANCE_DAYS = 7
 
@@ -66,6 +79,8 @@ class ComponentView:
     effective_state: EffectiveState = EffectiveState.NO_DATA
     maintenance_until: datetime | None = None  # end of the maintenance in progress, if any
     day_events: tuple[DayEvents, ...] = ()  # one per entry of `days`
+    # Uptime ratio by UPTIME_PERIODS key; None when the period has no observed time.
+    uptime_periods: Mapping[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,7 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
     range_end = local_day_start(today + timedelta(days=1), zone)
 
     rollups = store.daily_rollups(first_day, today)
+    hourly = store.hourly_rollups(hour_start(now) - timedelta(hours=HOURLY_UPTIME_HOURS))
     statuses = store.statuses()
     open_incidents = incident_store.open_incidents(store.db)
     incidents = incident_store.incidents_between(store.db, range_start, range_end)
@@ -139,10 +155,11 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
         status = statuses.get(component.id)
         coverage = maintenance_coverage([*windows, *active, *upcoming], component.id)
         component_rollups = rollups.get(component.id, {})
+        component_hourly = hourly.get(component.id, {})
         if status is not None and status.observing:
-            component_rollups = _with_time_since_last_run(
-                component_rollups, component, status, now, zone, coverage
-            )
+            pending = _time_since_last_run(component, status, now, coverage)
+            component_rollups = _with_pending_days(component_rollups, component.id, pending, zone)
+            component_hourly = _with_pending_hours(component_hourly, component.id, pending)
         days = daily_uptime(component_rollups, today, HISTORY_DAYS)
         state = status.state if status else State.NO_DATA
         declared = [
@@ -174,6 +191,7 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
                 effective_state=effective_state(state, declared, in_maintenance),
                 maintenance_until=_coverage_end(coverage, now) if in_maintenance else None,
                 day_events=_day_events(component.id, days, zone, incidents, windows),
+                uptime_periods=_uptime_periods(days, component_hourly.values()),
             )
         )
 
@@ -320,31 +338,75 @@ def _next_boundary(
     return min((moment for moment in moments if moment > now), default=None)
 
 
-def _with_time_since_last_run(
-    rollups: dict[date, DailyRollup],
+def _time_since_last_run(
     component: Component,
     status: ComponentStatus,
     now: datetime,
-    zone: ZoneInfo,
     coverage: Sequence[tuple[datetime, datetime]],
-) -> dict[date, DailyRollup]:
-    """Count the time since the last run in the current state, as the next run will.
+) -> list[tuple[datetime, datetime, str]]:
+    """Return the time since the last run as (start, end, rollup column) pieces.
 
-    Without this a component that just went down would show no downtime until its next run.
-    Time inside a maintenance window counts as maintenance, as `Store.record` counts it.
+    The next run will count this time in the current state, so counting it now keeps a
+    component that just went down from showing no downtime until its next run. Time inside a
+    maintenance window counts as maintenance, as `Store.record` counts it.
     """
     span = observed_span(
         status.last_checked_at, now, max_gap_for(component.interval, component.check.timeout)
     )
     if span is None:
+        return []
+    return [
+        (start, end, STATE_COLUMNS[State.MAINTENANCE if in_maintenance else status.state])
+        for start, end, in_maintenance in split_by_coverage(span[0], span[1], coverage)
+    ]
+
+
+def _with_pending_days(
+    rollups: dict[date, DailyRollup],
+    component_id: str,
+    pending: Sequence[tuple[datetime, datetime, str]],
+    zone: ZoneInfo,
+) -> dict[date, DailyRollup]:
+    if not pending:
         return rollups
     updated = dict(rollups)
-    for start, end, in_maintenance in split_by_coverage(span[0], span[1], coverage):
-        column = STATE_COLUMNS[State.MAINTENANCE if in_maintenance else status.state]
+    for start, end, column in pending:
         for day, seconds in split_by_day(start, end, zone):
-            rollup = updated.get(day) or DailyRollup(component_id=component.id, day=day)
+            rollup = updated.get(day) or DailyRollup(component_id=component_id, day=day)
             updated[day] = replace(rollup, **{column: getattr(rollup, column) + seconds})
     return updated
+
+
+def _with_pending_hours(
+    rollups: dict[datetime, HourlyRollup],
+    component_id: str,
+    pending: Sequence[tuple[datetime, datetime, str]],
+) -> dict[datetime, HourlyRollup]:
+    if not pending:
+        return rollups
+    updated = dict(rollups)
+    for start, end, column in pending:
+        for hour, seconds in split_by_hour(start, end):
+            rollup = updated.get(hour) or HourlyRollup(component_id=component_id, hour=hour)
+            updated[hour] = replace(rollup, **{column: getattr(rollup, column) + seconds})
+    return updated
+
+
+def _uptime_periods(
+    days: Sequence[DayUptime], hours: Iterable[HourlyRollup]
+) -> dict[str, float | None]:
+    """Return the uptime ratio of each of UPTIME_PERIODS, None for a period without data."""
+    observed = 0.0
+    down = 0.0
+    for hour in hours:
+        observed += hour.operational_s + hour.degraded_s + hour.down_s
+        down += hour.down_s
+    periods: dict[str, float | None] = {
+        "24h": (observed - down) / observed if observed > 0 else None
+    }
+    for period, count in UPTIME_PERIOD_DAYS.items():
+        periods[period] = overall_ratio(days[-count:])
+    return periods
 
 
 def _group(views: list[ComponentView]) -> tuple[Group, ...]:

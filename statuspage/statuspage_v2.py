@@ -69,10 +69,10 @@ __all__ = [
 
 JSON = dict[str, Any]
 
-# Paths of the public pages that `shortlink` points to, under the page's URL.
-# NOTE: no public incident or maintenance page is routed yet, so keep these in step with them.
+# Paths of the public pages that `shortlink` points to, under the page's URL: an incident's
+# page and a maintenance window's page (routes `incident` and `maintenance_window`).
 INCIDENT_PATH = "/incidents/{id}"
-MAINTENANCE_PATH = "/maintenance/{id}"
+MAINTENANCE_PATH = "/maintenance/windows/{id}"
 # Statuspage's incidents.json and scheduled-maintenances.json return the 50 most recent items,
 # as the published reference of MongoDB's Statuspage-hosted status API states.
 LIST_LIMIT = 50
@@ -382,7 +382,7 @@ class _Builder:
             "monitoring_at": None,
             "resolved_at": self.time(window.effective_end if status == "completed" else None),
             "impact": "maintenance",
-            "shortlink": self._link(MAINTENANCE_PATH, str(window.maintenance_id)),
+            "shortlink": self._link(MAINTENANCE_PATH, str(window.id)),
             "started_at": self.time(window.starts_at),
             "page_id": self.page_id,
             "incident_updates": [

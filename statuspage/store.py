@@ -1,4 +1,4 @@
-"""SQLite storage: results, transitions, current statuses and daily rollups.
+"""SQLite storage: results, transitions, current statuses, and daily and hourly rollups.
 
 This is the only module that writes SQL for checks. One `Store` owns one connection and one
 worker thread, and every read and write goes through that thread, so writes never contend with
@@ -80,6 +80,19 @@ class DailyRollup:
     latency_sum_ms: float = 0.0
     latency_min_ms: float | None = None
     latency_max_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class HourlyRollup:
+    """Seconds in each state in one UTC hour, counted like `DailyRollup`'s."""
+
+    component_id: str
+    hour: datetime  # start of the hour, UTC
+    operational_s: float = 0.0
+    degraded_s: float = 0.0
+    down_s: float = 0.0
+    maintenance_s: float = 0.0
+    no_data_s: float = 0.0
 
 
 class StatusConflict(Exception):
@@ -249,6 +262,8 @@ class Store:
             column = STATE_COLUMNS[State.MAINTENANCE if in_maintenance else state]
             for day, seconds in split_by_day(piece_start, piece_end, zone):
                 self._add_seconds(component_id, day, column, seconds)
+            for hour, seconds in split_by_hour(piece_start, piece_end):
+                self._add_hour_seconds(component_id, hour, column, seconds)
 
     def maintenance_windows(self, start: datetime, end: datetime) -> list[MaintenanceWindow]:
         """Return the maintenance windows that overlap [start, end), not cancelled."""
@@ -268,6 +283,16 @@ class Store:
         self.db.execute(
             f"update daily_rollups set {column} = {column} + ? where component_id = ? and day = ?",
             [seconds, component_id, day.isoformat()],
+        )
+
+    def _add_hour_seconds(
+        self, component_id: str, hour: datetime, column: str, seconds: float
+    ) -> None:
+        self.db.execute(
+            f"insert into hourly_rollups (component_id, hour, {column}) values (?, ?, ?) "
+            "on conflict (component_id, hour) "
+            f"do update set {column} = {column} + excluded.{column}",
+            [component_id, to_text(hour), seconds],
         )
 
     def _count_run(self, component_id: str, result: Result, zone: ZoneInfo) -> None:
@@ -431,6 +456,18 @@ class Store:
             rollups.setdefault(rollup.component_id, {})[day] = rollup
         return rollups
 
+    def hourly_rollups(self, since: datetime) -> dict[str, dict[datetime, HourlyRollup]]:
+        """Return the hourly rollups of hours that start at or after `since`, by component."""
+        rollups: dict[str, dict[datetime, HourlyRollup]] = {}
+        for row in self.db.query(
+            "select * from hourly_rollups where hour >= ? order by component_id, hour",
+            [to_text(since)],
+        ):
+            hour = datetime.fromisoformat(row.pop("hour"))
+            rollup = HourlyRollup(hour=hour, **row)
+            rollups.setdefault(rollup.component_id, {})[hour] = rollup
+        return rollups
+
     def transitions(self, component_id: str) -> list[Transition]:
         return [
             Transition(
@@ -447,10 +484,32 @@ class Store:
         ]
 
     def prune_results(self, before: datetime) -> int:
-        """Delete raw results older than `before`; rollups and transitions are kept."""
+        """Delete raw results and hourly rollups older than `before`.
+
+        Daily rollups and transitions are kept. Returns the number of results deleted.
+        """
         with self.db.conn:
             cursor = self.db.execute("delete from results where time < ?", [to_text(before)])
+            self.db.execute("delete from hourly_rollups where hour < ?", [to_text(before)])
         return cursor.rowcount
+
+
+def hour_start(moment: datetime) -> datetime:
+    """Return the start of the UTC hour that contains `moment`."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def split_by_hour(start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+    """Split [start, end) into (start of the UTC hour, seconds) pieces."""
+    pieces: list[tuple[datetime, float]] = []
+    cursor = start.astimezone(UTC)
+    end = end.astimezone(UTC)
+    while cursor < end:
+        hour = hour_start(cursor)
+        piece_end = min(end, hour + timedelta(hours=1))
+        pieces.append((hour, (piece_end - cursor).total_seconds()))
+        cursor = piece_end
+    return pieces
 
 
 def _milliseconds(seconds: float | None) -> float | None:

@@ -830,7 +830,7 @@ def test_maintenance_fields() -> None:
     assert window["status"] == "in_progress"
     assert window["scheduled_for"] == "2026-03-01T09:00:00.000+09:00"
     assert window["scheduled_until"] == "2026-03-01T11:00:00.000+09:00"
-    assert window["shortlink"] == "https://status.shop.example/maintenance/1"
+    assert window["shortlink"] == "https://status.shop.example/maintenance/windows/21"
     assert window["resolved_at"] is None
 
 
