@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -258,6 +259,41 @@ def delete_session(db: sqlite_utils.Database, session_hash: str) -> bool:
 
 
 # Failed logins
+
+# Rate limit keys in login_attempts: "account:NAME", "address:IP" and
+# "account:NAME address:IP" for the pair. NAME is lowercased and percent-encoded except for
+# letters, digits and "_.-~@", so valid operator names stay readable, and a key never has a
+# space inside NAME.
+
+
+def account_key(name: str) -> str:
+    """Return the rate limit key of failed logins for an account name, from any address."""
+    return "account:" + quote(name.lower(), safe="@")
+
+
+def address_key(address: str) -> str:
+    """Return the rate limit key of failed logins from a client address, for any account."""
+    return f"address:{address}"
+
+
+def account_address_key(name: str, address: str) -> str:
+    """Return the rate limit key of failed logins for one account from one client address."""
+    return f"{account_key(name)} address:{address}"
+
+
+def clear_login_failures(db: sqlite_utils.Database, name: str) -> int:
+    """Delete the failed logins counted for an account, from every address; return how many.
+
+    Failures counted per client address stay: they belong to the address, not the account.
+    """
+    key = account_key(name)
+    pair_prefix = f"{key} address:"
+    with db.conn:
+        cursor = db.execute(
+            "delete from login_attempts where key = ? or substr(key, 1, ?) = ?",
+            [key, len(pair_prefix), pair_prefix],
+        )
+    return int(cursor.rowcount)
 
 
 def start_login_attempt(

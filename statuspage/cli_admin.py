@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
+# SQLite's largest integer, so no key can have a larger id.
+MAX_KEY_ID = 2**63 - 1
+
 DURATION_PATTERN = re.compile(r"(\d{1,5})([hdw])")
 DURATION_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
@@ -80,6 +83,16 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     set_password.add_argument("name", metavar="NAME", help="login name of the operator")
 
     subcommands.add_parser("list-users", parents=[common], help="list operator accounts")
+
+    unlock = subcommands.add_parser(
+        "unlock",
+        parents=[common],
+        help="clear an operator's failed logins, so they can log in at once",
+        description="Clear the failed logins counted for an operator, from every client "
+        "address, so a login rate limit no longer blocks them. Failures counted per client "
+        "address stay until they are 15 minutes old. set-password clears them too.",
+    )
+    unlock.add_argument("name", metavar="NAME", help="login name of the operator")
 
     create_key = subcommands.add_parser(
         "create-key",
@@ -168,7 +181,25 @@ def set_password(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
 
     password = read_new_password()
     ended = accounts.change_password(db, operator.id, passwords.hash_password(password), _now())
-    print(f"Changed the password of {operator.name!r} and ended {ended} session(s).")
+    cleared = accounts.clear_login_failures(db, operator.name)
+    print(
+        f"Changed the password of {operator.name!r}, ended {ended} session(s) and cleared "
+        f"{cleared} failed login(s)."
+    )
+    return EXIT_OK
+
+
+def unlock(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
+    from statuspage import accounts
+
+    operator = accounts.operator_by_name(db, args.name)
+    if operator is None:
+        raise InputError(f"no operator named {args.name!r}: see `statuspage admin list-users`")
+    cleared = accounts.clear_login_failures(db, operator.name)
+    print(
+        f"Cleared {cleared} failed login(s) of {operator.name!r}: they can log in again from "
+        "every address that has not reached its own limit."
+    )
     return EXIT_OK
 
 
@@ -328,7 +359,13 @@ def _parse_moment(text: str) -> datetime:
             f"--expires {text!r} has no UTC offset: add one, such as 2027-01-31T09:00+09:00 "
             "or 2027-01-31T00:00Z"
         )
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # Within a day of year 1 or 9999, the UTC time is outside datetime's range.
+        raise InputError(
+            f"--expires {text!r} is outside the supported range: give a date before 9999-12-31"
+        ) from None
 
 
 def key_id(text: str) -> int:
@@ -338,9 +375,9 @@ def key_id(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"invalid key id {text!r}: use the number in the ID column of list-keys"
         ) from None
-    if value < 1:
+    if not 1 <= value <= MAX_KEY_ID:
         raise argparse.ArgumentTypeError(
-            f"invalid key id {value}: use the number in the ID column of list-keys"
+            f"invalid key id {text!r}: use the number in the ID column of list-keys"
         )
     return value
 
@@ -368,6 +405,7 @@ COMMANDS: dict[str, Callable[[sqlite_utils.Database, argparse.Namespace], int]] 
     "create-user": create_user,
     "set-password": set_password,
     "list-users": list_users,
+    "unlock": unlock,
     "create-key": create_key,
     "list-keys": list_keys,
     "revoke-key": revoke_key,

@@ -12,6 +12,7 @@ with the keywords `InvalidField` and `FieldError`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,13 @@ MAX_SHOWN_LENGTH = 60  # characters of a rejected value quoted in a message
 # An operator's clock and the server's may differ a little. A time further ahead than this is a
 # typo, such as a wrong day or hour.
 MAX_FUTURE = timedelta(minutes=5)
+# No status data predates the Unix epoch, and the public history starts at 1970-01. Earlier
+# times also overflow datetime arithmetic near year 1 in time zones west of UTC.
+EARLIEST_DISPLAY_AT = datetime(1970, 1, 1, tzinfo=UTC)
+# Unicode categories that break a title over lines or hide characters: control characters
+# (C0, DEL and C1, NEL U+0085 among them), the line separator U+2028 and the paragraph
+# separator U+2029.
+TITLE_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 # Component states as the admin form's select sends them. "operational" means not affected.
 FORM_COMPONENT_STATES: Mapping[str, ComponentImpact | None] = {
@@ -119,9 +127,21 @@ def parse_title(raw: object) -> str:
             length=str(len(title)),
             max=str(MAX_TITLE_LENGTH),
         )
-    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in title):
-        raise InvalidField("The title must be one line without control characters.")
+    problem = title_character_problem(title)
+    if problem is not None:
+        raise InvalidField(
+            "The title contains %(character)s. It must be one line without control characters.",
+            character=problem,
+        )
     return title
+
+
+def title_character_problem(title: str) -> str | None:
+    """Name the first character a title may not contain, such as "U+2028 at position 4"."""
+    for position, character in enumerate(title, start=1):
+        if unicodedata.category(character) in TITLE_FORBIDDEN_CATEGORIES:
+            return f"U+{ord(character):04X} at position {position}"
+    return None
 
 
 def parse_impact(raw: object) -> Impact:
@@ -201,7 +221,13 @@ def parse_display_at(raw: object, rules: TimeRules) -> datetime:
             )
         moment = _localize(moment, rules.zone)
 
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        # A time within a day of year 1 or year 9999 has no UTC equivalent that datetime holds.
+        raise _out_of_range(text) from None
+    if moment < EARLIEST_DISPLAY_AT:
+        raise _out_of_range(text)
     if moment > rules.now + MAX_FUTURE:
         raise InvalidField(
             "%(value)s is in the future. Enter a time up to now, or leave the field empty for now.",
@@ -210,11 +236,22 @@ def parse_display_at(raw: object, rules: TimeRules) -> datetime:
     return moment
 
 
+def _out_of_range(text: str) -> InvalidField:
+    return InvalidField(
+        "%(value)s is outside the allowed range. Enter a time from %(earliest)s up to now.",
+        value=text,
+        earliest=EARLIEST_DISPLAY_AT.strftime("%Y-%m-%dT%H:%MZ"),
+    )
+
+
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
     # A wall-clock time in a daylight saving gap never happened, and zoneinfo would silently
     # shift it by an hour, so it is rejected. In a repeated hour the first one (fold=0) is taken.
     local = naive.replace(tzinfo=zone)
-    round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise _out_of_range(naive.isoformat(timespec="minutes")) from None
     if round_trip != naive:
         raise InvalidField(
             "%(value)s does not exist in %(zone)s because the clocks changed. Pick another time.",

@@ -31,6 +31,10 @@ from statuspage.store import from_text, to_text
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIST_LIMIT = 200
+# SQLite's integers are signed 64-bit: a larger id raises OverflowError when bound, and no row
+# can have one.
+MIN_ID = -(2**63)
+MAX_ID = 2**63 - 1
 
 
 class IncidentNotFound(LookupError):
@@ -196,6 +200,8 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _require_row(db: sqlite_utils.Database, incident_id: int) -> dict[str, Any]:
+    if not MIN_ID <= incident_id <= MAX_ID:
+        raise IncidentNotFound(incident_id)
     row = db.execute(
         "select status, deleted_at from incidents where id = ?", [incident_id]
     ).fetchone()
@@ -272,6 +278,8 @@ def get_incident(
     db: sqlite_utils.Database, incident_id: int, include_deleted: bool = False
 ) -> Incident | None:
     """Return the incident with its components and updates, or None."""
+    if not MIN_ID <= incident_id <= MAX_ID:
+        return None
     condition = "" if include_deleted else " and deleted_at is null"
     rows = list(db.query(f"select * from incidents where id = ?{condition}", [incident_id]))
     incidents = _load(db, rows)

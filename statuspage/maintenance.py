@@ -39,13 +39,24 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
 
+from statuspage.incident_forms import title_character_problem
+
 HORIZON = timedelta(days=90)  # how far ahead recurring windows are materialized
 # A one-off start may lie this far in the past, so an operator can post a window that has
 # just started. Older starts are almost always a wrong date.
 PAST_START_MARGIN = timedelta(minutes=15)
 TITLE_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 20_000  # characters of Markdown in a description or an update
-MAX_EXTENSION_MINUTES = 7 * 24 * 60
+# A window, extensions included, lasts at most this long. Longer work is several windows.
+MAX_WINDOW_LENGTH = timedelta(days=7)
+MAX_EXTENSION_MINUTES = int(MAX_WINDOW_LENGTH.total_seconds() // 60)
+# Validation keeps every time of a window or an update in [EARLIEST_TIME, LATEST_TIME). No
+# status data predates the Unix epoch, and within these bounds the local time in any zone stays
+# within datetime's years 1 to 9999, so formatting a validated time cannot overflow.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_SHOWN_LENGTH = 60  # characters of a rejected value quoted in a message
+_TIME_LABELS = {"starts_at": "Start", "ends_at": "End", "display_at": "Display time"}
 CRON_EXAMPLE = "0 3 * * SUN"
 LOCAL_DATETIME_EXAMPLE = "2026-12-06T03:00"
 
@@ -53,6 +64,8 @@ _FIXED_OFFSET_ZONE = re.compile(r"^(?:Etc/)?GMT[+-]\d+$|^(?:EST|MST|HST)$")
 _UTC_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?$", re.IGNORECASE)
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _CRON_NUMBER = re.compile(r"^\d{1,2}$")
+# ASCII digits only: str.isdigit() also accepts characters such as "²" that int() rejects.
+_MINUTES = re.compile(r"[0-9]{1,9}")
 
 
 class WindowStatus(enum.StrEnum):
@@ -164,6 +177,7 @@ class MaintenanceInput:
     ends_at: str | datetime = ""
     schedule: str = ""
     end_time: str = ""
+    body: str = ""  # the optional first update, checked only for its length
 
 
 @dataclass(frozen=True)
@@ -310,8 +324,15 @@ def format_clock_time(moment: time) -> str:
 
 
 def format_local(moment: datetime, zone: ZoneInfo) -> str:
-    """Format a UTC instant as local time with its abbreviation, e.g. 2026-12-06 03:00 JST."""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    """Format a UTC instant as local time with its abbreviation, e.g. 2026-12-06 03:00 JST.
+
+    An instant whose local time is outside datetime's range, which validation keeps out of the
+    database, is formatted in UTC instead, so a page that shows it still renders.
+    """
+    try:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    except OverflowError:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @functools.cache
@@ -332,13 +353,13 @@ def timezone_error(name: str) -> FieldMessage | None:
         return FieldMessage(
             "'%(value)s' is a fixed UTC offset, which ignores daylight saving time: "
             "use an IANA name such as Asia/Tokyo or Europe/Berlin.",
-            {"value": name},
+            {"value": _shown(name)},
         )
     if name == "localtime" or name not in _iana_names():
         return FieldMessage(
             "'%(value)s' is not an IANA time zone name: use a name such as Asia/Tokyo or "
             "Europe/Berlin (Area/City, capitalized as written).",
-            {"value": name},
+            {"value": _shown(name)},
         )
     return None
 
@@ -359,6 +380,7 @@ def validate_maintenance(
     """
     errors: dict[str, FieldMessage] = {}
     title = data.title.strip()
+    title_problem = title_character_problem(title)
     if not title:
         errors["title"] = FieldMessage(
             'Title is required: describe the work, for example "Database upgrade".'
@@ -368,10 +390,18 @@ def validate_maintenance(
             "Title is %(length)s characters long: shorten it to at most %(max)s.",
             {"length": str(len(title)), "max": str(TITLE_MAX_LENGTH)},
         )
+    elif title_problem is not None:
+        errors["title"] = FieldMessage(
+            "Title contains %(character)s: it must be one line without control characters.",
+            {"character": title_problem},
+        )
 
     description = data.description.strip()
     if len(description) > TEXT_MAX_LENGTH:
         errors["description"] = _too_long("Description", description)
+    body = data.body.strip()
+    if len(body) > TEXT_MAX_LENGTH:
+        errors["body"] = _too_long("First update", body)
 
     timezone = data.timezone.strip()
     zone_problem = timezone_error(timezone)
@@ -384,7 +414,7 @@ def validate_maintenance(
     if unknown:
         errors["components"] = FieldMessage(
             "Unknown component %(value)s: choose from %(known)s.",
-            {"value": ", ".join(unknown), "known": ", ".join(component_ids)},
+            {"value": _shown(", ".join(unknown)), "known": ", ".join(component_ids)},
         )
 
     spec = MaintenanceSpec(
@@ -424,6 +454,8 @@ def _validate_one_off(
             "End %(value)s is not after the start %(start)s: choose a later end.",
             {"value": format_local(ends_at, zone), "start": format_local(starts_at, zone)},
         )
+    elif ends_at - starts_at > MAX_WINDOW_LENGTH:
+        errors["ends_at"] = _too_long_window("End", ends_at, starts_at, zone)
     if starts_at < now - PAST_START_MARGIN and starts_at != current_start:
         errors["starts_at"] = FieldMessage(
             "Start %(value)s is %(minutes)s minutes in the past, and a window may start at "
@@ -448,7 +480,7 @@ def _instant(
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise TypeError("datetimes from the API must be aware")
-        return value.astimezone(UTC)
+        return _in_range(value, name, value.isoformat(), errors)
     text = value.strip()
     if not text:
         errors[name] = FieldMessage(
@@ -461,14 +493,20 @@ def _instant(
     except ValueError:
         errors[name] = FieldMessage(
             "'%(value)s' is not a date and time: use YYYY-MM-DDTHH:MM, for example %(example)s.",
-            {"value": text, "example": LOCAL_DATETIME_EXAMPLE},
+            {"value": _shown(text), "example": LOCAL_DATETIME_EXAMPLE},
         )
         return None
     if wall.tzinfo is not None:
-        return wall.astimezone(UTC)
+        return _in_range(wall, name, text, errors)
     if zone is None:
         return None
-    gap = nonexistent_gap(wall, zone)
+    try:
+        gap = nonexistent_gap(wall, zone)
+        moment = local_instant(wall, zone, fold)
+    except OverflowError:
+        # Local times within a day of year 1 or year 9999 have no UTC equivalent in datetime.
+        errors[name] = _out_of_range(name, text)
+        return None
     if gap is not None:
         errors[name] = FieldMessage(
             "%(value)s does not exist in %(zone)s, because the clocks move forward from "
@@ -482,7 +520,63 @@ def _instant(
             },
         )
         return None
-    return local_instant(wall, zone, fold)
+    return _in_range(moment, name, text, errors)
+
+
+def _in_range(
+    moment: datetime, name: str, text: str, errors: dict[str, FieldMessage]
+) -> datetime | None:
+    """Return `moment` in UTC when it lies within the allowed range, else record an error."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_TIME <= utc < LATEST_TIME:
+        errors[name] = _out_of_range(name, text)
+        return None
+    return utc
+
+
+def _out_of_range(name: str, text: str) -> FieldMessage:
+    return FieldMessage(
+        "%(label)s %(value)s is outside the allowed range: enter a time from %(earliest)s "
+        "to before %(latest)s.",
+        {
+            "label": _TIME_LABELS.get(name, name),
+            "value": _shown(text),
+            "earliest": f"{EARLIEST_TIME:%Y-%m-%d %H:%M} UTC",
+            "latest": f"{LATEST_TIME:%Y-%m-%d %H:%M} UTC",
+        },
+    )
+
+
+def _too_long_window(
+    label: str, ends_at: datetime, starts_at: datetime, zone: ZoneInfo
+) -> FieldMessage:
+    # Only lengths above MAX_WINDOW_LENGTH are described, so there are always many hours.
+    hours, seconds = divmod(int((ends_at - starts_at).total_seconds()), 3600)
+    minutes = seconds // 60
+    length = f"{hours} hours"
+    if minutes:
+        length += f" {minutes} minute" if minutes == 1 else f" {minutes} minutes"
+    return FieldMessage(
+        "%(label)s %(value)s is %(length)s after the start %(start)s, but a window may "
+        "last at most %(max)s hours (%(days)s days): choose an earlier end, or schedule "
+        "several windows.",
+        {
+            "label": label,
+            "value": format_local(ends_at, zone),
+            "length": length,
+            "start": format_local(starts_at, zone),
+            "max": str(int(MAX_WINDOW_LENGTH.total_seconds() // 3600)),
+            "days": str(MAX_WINDOW_LENGTH.days),
+        },
+    )
+
+
+def _shown(text: str) -> str:
+    """Cut a rejected value to a length that fits in a message."""
+    return text if len(text) <= MAX_SHOWN_LENGTH else text[: MAX_SHOWN_LENGTH - 1] + "…"
 
 
 def _validate_recurring(
@@ -506,7 +600,8 @@ def _validate_recurring(
             end_clock = parse_clock_time(end_text)
         except ValueError:
             errors["end_time"] = FieldMessage(
-                "'%(value)s' is not a time: use HH:MM, for example 03:10.", {"value": end_text}
+                "'%(value)s' is not a time: use HH:MM, for example 03:10.",
+                {"value": _shown(end_text)},
             )
 
     if schedule_problem is not None or end_clock is None or zone is None:
@@ -516,7 +611,7 @@ def _validate_recurring(
         errors["schedule"] = FieldMessage(
             "'%(value)s' has no window in the next %(days)s days: choose a schedule that runs "
             "sooner, for example '%(example)s' for every Sunday at 03:00.",
-            {"value": schedule, "days": str(HORIZON.days), "example": CRON_EXAMPLE},
+            {"value": _shown(schedule), "days": str(HORIZON.days), "example": CRON_EXAMPLE},
         )
         return None
     return schedule, format_clock_time(cron_start_time(schedule)), end_time
@@ -536,7 +631,7 @@ def cron_error(schedule: str) -> FieldMessage | None:
             "'%(value)s' has %(count)s fields, but a cron expression has 5 (minute hour "
             "day-of-month month day-of-week): for example '%(example)s' for every Sunday at "
             "03:00.",
-            {"value": schedule, "count": str(len(fields)), "example": CRON_EXAMPLE},
+            {"value": _shown(schedule), "count": str(len(fields)), "example": CRON_EXAMPLE},
         )
     try:
         CronSim(schedule, datetime(2000, 1, 1, tzinfo=UTC))
@@ -545,7 +640,7 @@ def cron_error(schedule: str) -> FieldMessage | None:
             "'%(value)s' is not a valid cron expression (%(reason)s): use minute hour "
             "day-of-month month day-of-week, for example '%(example)s' for every Sunday at "
             "03:00.",
-            {"value": schedule, "reason": str(error), "example": CRON_EXAMPLE},
+            {"value": _shown(schedule), "reason": str(error), "example": CRON_EXAMPLE},
         )
     minute, hour = fields[0], fields[1]
     if not (_CRON_NUMBER.match(minute) and _CRON_NUMBER.match(hour)):
@@ -553,19 +648,26 @@ def cron_error(schedule: str) -> FieldMessage | None:
             "'%(value)s' starts at more than one time of day: give a single minute and hour, "
             "for example '%(example)s' for every Sunday at 03:00, and create one maintenance "
             "per time of day.",
-            {"value": schedule, "example": CRON_EXAMPLE},
+            {"value": _shown(schedule), "example": CRON_EXAMPLE},
         )
     return None
 
 
 def parse_new_end(
-    ends_at: str | datetime, minutes: str, current_end: datetime, zone: ZoneInfo
+    ends_at: str | datetime,
+    minutes: str,
+    current_end: datetime,
+    zone: ZoneInfo,
+    starts_at: datetime | None = None,
 ) -> datetime:
     """Return the new end of an extended window; raises ValidationError.
 
     `ends_at` is a local date-time in `zone` (or an aware datetime). `minutes` ("30" or "+30")
     adds that many real minutes to `current_end`, so the window lasts exactly that much
-    longer even on a night the clocks change. Give one of the two.
+    longer even on a night the clocks change. Give one of the two. When `starts_at` (the
+    window's start) is given, a new end more than MAX_WINDOW_LENGTH after it is rejected here,
+    so the error names the field the operator used. `check_extension` enforces the same limit
+    when the store saves the new end.
     """
     errors: dict[str, FieldMessage] = {}
     minutes_text = minutes.strip().removeprefix("+").strip()
@@ -576,20 +678,31 @@ def parse_new_end(
         )
         raise ValidationError(errors)
     if minutes_text:
-        if not minutes_text.isdigit() or not 1 <= int(minutes_text) <= MAX_EXTENSION_MINUTES:
+        if not _MINUTES.fullmatch(minutes_text) or not (
+            1 <= int(minutes_text) <= MAX_EXTENSION_MINUTES
+        ):
             errors["minutes"] = FieldMessage(
                 "'%(value)s' is not a number of minutes from 1 to %(max)s: enter for example 30.",
-                {"value": minutes.strip(), "max": str(MAX_EXTENSION_MINUTES)},
+                {"value": _shown(minutes.strip()), "max": str(MAX_EXTENSION_MINUTES)},
             )
             raise ValidationError(errors)
-        return current_end + timedelta(minutes=int(minutes_text))
-    if not has_end:
+        new_end = current_end + timedelta(minutes=int(minutes_text))
+        field_name = "minutes"
+    elif not has_end:
         errors["ends_at"] = FieldMessage(
             "Enter a new end, or a number of minutes to add, for example 30."
         )
         raise ValidationError(errors)
-    new_end = _instant(ends_at, "ends_at", zone, 1, errors)
-    if new_end is None:
+    else:
+        parsed = _instant(ends_at, "ends_at", zone, 1, errors)
+        if parsed is None:
+            raise ValidationError(errors)
+        new_end = parsed
+        field_name = "ends_at"
+
+    if starts_at is not None and new_end - starts_at > MAX_WINDOW_LENGTH:
+        label = "The extended end" if field_name == "minutes" else "End"
+        errors[field_name] = _too_long_window(label, new_end, starts_at, zone)
         raise ValidationError(errors)
     return new_end
 
@@ -635,6 +748,12 @@ def check_extension(
             value=format_local(new_end, zone),
             current=format_local(window.ends_at, zone),
         )
+    if new_end >= LATEST_TIME:
+        error = _out_of_range("ends_at", new_end.isoformat())
+        raise MaintenanceError("ends_at", error.message, **error.params)
+    if new_end - window.starts_at > MAX_WINDOW_LENGTH:
+        error = _too_long_window("The new end", new_end, window.starts_at, zone)
+        raise MaintenanceError("ends_at", error.message, **error.params)
 
 
 def check_cancel(window: MaintenanceWindow, now: datetime) -> None:

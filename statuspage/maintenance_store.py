@@ -34,6 +34,10 @@ from statuspage.store import from_text, to_text
 
 UPCOMING_DAYS = 7  # default span of `upcoming_windows`
 RECENT_DAYS = 30  # default span of `recent_windows`
+# SQLite's integers are signed 64-bit: a larger id raises OverflowError when bound, and no row
+# can have one.
+MIN_ID = -(2**63)
+MAX_ID = 2**63 - 1
 
 # The end that visitors see: an early end when there is one, else the planned end.
 _EFFECTIVE_END = (
@@ -96,6 +100,7 @@ def update_maintenance(
     Windows in progress or completed are kept as history. A recurring maintenance's future windows
     are replaced by the new schedule's, except cancelled ones, which stay cancelled. A
     one-off window that has started can no longer move, so moving it raises MaintenanceError.
+    Changing the components once a window has started raises MaintenanceError too.
     """
     with _write(db):
         current = _maintenance_row(db, maintenance_id)
@@ -105,6 +110,7 @@ def update_maintenance(
                 "A maintenance cannot change between one-off and recurring: delete it and "
                 "create a new one.",
             )
+        _check_component_change(db, maintenance_id, spec, now)
         db.execute(
             """
             update maintenances
@@ -252,6 +258,8 @@ def add_update(
 def get_maintenance(
     db: sqlite_utils.Database, maintenance_id: int, include_deleted: bool = False
 ) -> Maintenance | None:
+    if not _valid_id(maintenance_id):
+        return None
     rows = list(db.query("select * from maintenances where id = ?", [maintenance_id]))
     if not rows or (rows[0]["deleted_at"] is not None and not include_deleted):
         return None
@@ -297,6 +305,8 @@ def updates_of(db: sqlite_utils.Database, maintenance_id: int) -> list[Maintenan
 
 def get_window(db: sqlite_utils.Database, window_id: int) -> MaintenanceWindow | None:
     """Return one window of a maintenance that is not deleted, or None."""
+    if not _valid_id(window_id):
+        return None
     windows = _windows(db, "w.id = ?", [window_id], include_cancelled=True)
     return windows[0] if windows else None
 
@@ -405,6 +415,40 @@ def _regenerate_future_windows(
     _insert_windows(db, maintenance_id, _planned_windows(spec, now))
 
 
+def _check_component_change(
+    db: sqlite_utils.Database, maintenance_id: int, spec: MaintenanceSpec, now: datetime
+) -> None:
+    """Reject new components when a window that is not cancelled has started.
+
+    Every window reads its components from the maintenance, so new components would also
+    apply to windows in progress and in the past: the history would show them, and the
+    monitor would record backdated maintenance transitions for them.
+    """
+    # NOTE: components stored per window would let a change apply to upcoming windows only.
+    # That needs a new table, which a schema migration has to add.
+    current = _components_of(db, [maintenance_id]).get(maintenance_id, ())
+    if set(current) == set(spec.components):
+        return
+    started = _windows(
+        db,
+        "w.maintenance_id = ? and w.starts_at <= ?",
+        [maintenance_id, to_text(now)],
+        deleted=True,
+    )
+    if not started:
+        return
+    window = started[-1]
+    zone = ZoneInfo(spec.timezone)
+    raise MaintenanceError(
+        "components",
+        "The components cannot change because the window that started %(start)s covered "
+        "them, and all windows of a maintenance share its components: the change would "
+        "rewrite that window's history. Keep these components, or schedule a new maintenance "
+        "with the new ones.",
+        start=format_local(window.starts_at, zone),
+    )
+
+
 def _move_one_off_window(
     db: sqlite_utils.Database, maintenance_id: int, spec: MaintenanceSpec, now: datetime
 ) -> None:
@@ -469,7 +513,13 @@ def _touch(db: sqlite_utils.Database, maintenance_id: int, now: datetime) -> Non
     )
 
 
+def _valid_id(row_id: int) -> bool:
+    return MIN_ID <= row_id <= MAX_ID
+
+
 def _maintenance_row(db: sqlite_utils.Database, maintenance_id: int) -> dict[str, Any]:
+    if not _valid_id(maintenance_id):
+        raise MaintenanceNotFound(f"maintenance {maintenance_id}")
     rows = list(
         db.query("select * from maintenances where id = ? and deleted_at is null", [maintenance_id])
     )
@@ -479,6 +529,8 @@ def _maintenance_row(db: sqlite_utils.Database, maintenance_id: int) -> dict[str
 
 
 def _window_for_update(db: sqlite_utils.Database, window_id: int) -> MaintenanceWindow:
+    if not _valid_id(window_id):
+        raise MaintenanceNotFound(f"maintenance window {window_id}")
     windows = _windows(db, "w.id = ?", [window_id], include_cancelled=True)
     if not windows:
         raise MaintenanceNotFound(f"maintenance window {window_id}")

@@ -323,6 +323,31 @@ def test_future_display_time_rejected(client: TestClient) -> None:
     )
 
 
+OUT_OF_RANGE = "is outside the allowed range. Enter a time from 1970-01-01T00:00Z up to now."
+
+
+@pytest.mark.parametrize("display_at", ["0001-01-01T00:00", "1969-12-31T23:59", "9999-12-31T23:59"])
+def test_display_time_out_of_range_rejected(client: TestClient, display_at: str) -> None:
+    response = post(client, "/admin/incidents/new", {**VALID, "display_at": display_at})
+    assert response.status_code == 400
+    assert parse_form(response.text).errors["display_at"].startswith(display_at)
+
+
+def test_display_time_before_1970_names_range(client: TestClient) -> None:
+    response = post(client, "/admin/incidents/new", {**VALID, "display_at": "0001-01-01T00:00"})
+    assert parse_form(response.text).errors["display_at"] == f"0001-01-01T00:00 {OUT_OF_RANGE}"
+
+
+def test_display_time_out_of_range_is_kept_in_form(client: TestClient) -> None:
+    response = post(client, "/admin/incidents/new", {**VALID, "display_at": "0001-01-01T00:00"})
+    assert parse_form(response.text).values["display_at"] == "0001-01-01T00:00"
+
+
+def test_display_time_out_of_range_saves_nothing(client: TestClient) -> None:
+    post(client, "/admin/incidents/new", {**VALID, "display_at": "0001-01-01T00:00"})
+    assert store_call(client, incident_store.list_incidents, include_deleted=True) == []
+
+
 def test_unknown_component_state_rejected(client: TestClient) -> None:
     response = post(client, "/admin/incidents/new", {**VALID, "components.api": "exploded"})
     assert "components.api" in parse_form(response.text).errors
@@ -462,6 +487,93 @@ def test_update_to_deleted_incident_is_conflict(client: TestClient) -> None:
 def test_update_to_unknown_incident_is_404(client: TestClient) -> None:
     response = post(client, "/admin/incidents/42/updates", {"status": "identified", "body": "x"})
     assert response.status_code == 404
+
+
+# Ids beyond SQLite's integer range
+
+HUGE_ID = 2**63
+
+
+@pytest.mark.parametrize("path", ["/admin/incidents/{id}", "/admin/incidents/{id}/edit"])
+def test_page_with_huge_id_is_404(client: TestClient, path: str) -> None:
+    assert client.get(path.format(id=HUGE_ID)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("updates", {"status": "identified", "body": "x"}),
+        ("edit", {"title": "x", "impact": "minor"}),
+        ("postmortem", {"postmortem": "x"}),
+        ("delete", {"confirm": "yes"}),
+        ("restore", {}),
+    ],
+)
+def test_form_with_huge_id_is_404(client: TestClient, action: str, fields: dict[str, str]) -> None:
+    response = post(client, f"/admin/incidents/{HUGE_ID}/{action}", fields)
+    assert response.status_code == 404
+
+
+# Typed text kept when the incident changed meanwhile
+
+
+def test_update_to_deleted_incident_keeps_typed_text(client: TestClient) -> None:
+    incident_id = seed_incident(client)
+    store_call(client, incident_store.delete_incident, incident_id)
+    typed = {"status": "identified", "body": "Found the cause.", "display_at": "2026-12-04T11:30"}
+    response = post(client, f"/admin/incidents/{incident_id}/updates", typed)
+    values = parse_form(response.text).values
+    assert {name: values.get(name) for name in typed} == typed
+
+
+def test_update_to_deleted_incident_explains_in_form(client: TestClient) -> None:
+    incident_id = seed_incident(client)
+    store_call(client, incident_store.delete_incident, incident_id)
+    response = post(
+        client, f"/admin/incidents/{incident_id}/updates", {"status": "identified", "body": "x"}
+    )
+    assert (
+        f"Incident {incident_id} is deleted. Restore it before changing it. "
+        "The text below is not saved yet."
+    ) in parse_form(response.text).notices
+
+
+def test_postmortem_for_reopened_incident_keeps_typed_text(client: TestClient) -> None:
+    incident_id = seed_incident(client, status=IncidentStatus.RESOLVED)
+    store_call(
+        client,
+        incident_store.add_update,
+        incident_id,
+        status=IncidentStatus.INVESTIGATING,
+        body="It is back.",
+        display_at=NOW,
+        created_by="bob",
+    )
+    response = post(
+        client, f"/admin/incidents/{incident_id}/postmortem", {"postmortem": "Root cause: a typo"}
+    )
+    assert response.status_code == 400
+    assert parse_form(response.text).values["postmortem"] == "Root cause: a typo"
+
+
+def test_postmortem_for_deleted_incident_keeps_typed_text(client: TestClient) -> None:
+    incident_id = seed_incident(client, status=IncidentStatus.RESOLVED)
+    store_call(client, incident_store.delete_incident, incident_id)
+    response = post(
+        client, f"/admin/incidents/{incident_id}/postmortem", {"postmortem": "Root cause: a typo"}
+    )
+    assert response.status_code == 409
+    assert parse_form(response.text).values["postmortem"] == "Root cause: a typo"
+
+
+def test_postmortem_for_deleted_incident_explains_next_to_text(client: TestClient) -> None:
+    incident_id = seed_incident(client, status=IncidentStatus.RESOLVED)
+    store_call(client, incident_store.delete_incident, incident_id)
+    response = post(client, f"/admin/incidents/{incident_id}/postmortem", {"postmortem": "x"})
+    assert parse_form(response.text).errors["postmortem"] == (
+        f"Incident {incident_id} is deleted. Restore it before changing it. "
+        "The text below is not saved yet."
+    )
 
 
 # Editing

@@ -15,7 +15,12 @@ from starlette.testclient import TestClient
 
 from statuspage import accounts, maintenance_store, passwords
 from statuspage.config import Config, load_config
-from statuspage.maintenance import Maintenance, MaintenanceUpdate, MaintenanceWindow
+from statuspage.maintenance import (
+    Maintenance,
+    MaintenanceSpec,
+    MaintenanceUpdate,
+    MaintenanceWindow,
+)
 from statuspage.store import Store
 from statuspage.web.app import create_app
 
@@ -277,6 +282,39 @@ def test_message_values_are_escaped(client: TestClient) -> None:
     assert "'&lt;b&gt;x' is not an IANA time zone name" in page
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("starts_at", "0001-01-01T00:00"), ("ends_at", "9999-12-31T23:59")],
+)
+def test_time_out_of_range_is_rejected(client: TestClient, field: str, value: str) -> None:
+    response = post(client, "/admin/maintenance/new", {**ONE_OFF, field: value})
+    assert response.status_code == 400
+    assert "is outside the allowed range" in error_text(response.text, field)
+
+
+def test_time_out_of_range_is_kept_in_form(client: TestClient) -> None:
+    response = post(client, "/admin/maintenance/new", {**ONE_OFF, "ends_at": "9999-12-31T23:59"})
+    assert 'value="9999-12-31T23:59"' in response.text
+
+
+def test_window_longer_than_seven_days_is_rejected(client: TestClient) -> None:
+    response = post(client, "/admin/maintenance/new", {**ONE_OFF, "ends_at": "2026-12-11T12:31"})
+    assert response.status_code == 400
+    assert "a window may last at most 168 hours" in error_text(response.text, "ends_at")
+
+
+def test_title_with_control_character_is_rejected(client: TestClient) -> None:
+    response = post(client, "/admin/maintenance/new", {**ONE_OFF, "title": "Upgrade\u2028now"})
+    assert response.status_code == 400
+    assert "Title contains U+2028 at position 8" in error_text(response.text, "title")
+
+
+def test_long_first_update_is_rejected(client: TestClient) -> None:
+    response = post(client, "/admin/maintenance/new", {**ONE_OFF, "body": "x" * 20_001})
+    assert response.status_code == 400
+    assert "First update is 20001 characters long" in error_text(response.text, "body")
+
+
 def test_unknown_zone_is_rejected(client: TestClient) -> None:
     fields = {**ONE_OFF, "timezone": "JST"}
     message = error_text(post(client, "/admin/maintenance/new", fields).text, "timezone")
@@ -330,6 +368,49 @@ def test_edit_cannot_move_started_one_off(
     )
     assert response.status_code == 400
     assert "can no longer be edited" in error_text(response.text, "starts_at")
+
+
+def test_edit_rejects_components_while_window_in_progress(
+    client: TestClient, clock: time_machine.Traveller
+) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    clock.move_to(NOW + timedelta(minutes=35))
+    response = post(
+        client, f"/admin/maintenance/{maintenance_id}/edit", {**ONE_OFF, "components": "website"}
+    )
+    assert response.status_code == 400
+    assert "The components cannot change" in error_text(response.text, "components")
+
+
+def test_rejected_component_edit_keeps_window_components(
+    client: TestClient, clock: time_machine.Traveller
+) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    clock.move_to(NOW + timedelta(minutes=35))
+    post(client, f"/admin/maintenance/{maintenance_id}/edit", {**ONE_OFF, "components": "website"})
+    assert windows(client, maintenance_id)[0].components == ("database",)
+
+
+def test_rejected_component_edit_keeps_typed_values(
+    client: TestClient, clock: time_machine.Traveller
+) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    clock.move_to(NOW + timedelta(minutes=35))
+    response = post(
+        client,
+        f"/admin/maintenance/{maintenance_id}/edit",
+        {**ONE_OFF, "title": "Renamed upgrade", "components": "website"},
+    )
+    assert 'value="Renamed upgrade"' in response.text
+    assert re.search(
+        r'id="component-website" name="components" value="website" checked', response.text
+    )
+
+
+def test_edit_components_before_window_starts(client: TestClient) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    post(client, f"/admin/maintenance/{maintenance_id}/edit", {**ONE_OFF, "components": "website"})
+    assert windows(client, maintenance_id)[0].components == ("website",)
 
 
 def test_edit_of_missing_maintenance_is_404(client: TestClient) -> None:
@@ -422,6 +503,94 @@ def test_action_on_missing_window_is_404(client: TestClient) -> None:
     assert post(client, "/admin/maintenance/windows/99/cancel", {}).status_code == 404
 
 
+@pytest.mark.parametrize("minutes", ["²", "①", "\uff13\uff10"])
+def test_extend_by_non_ascii_digits_is_refused(client: TestClient, minutes: str) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    window_id = windows(client, maintenance_id)[0].id
+    response = post(client, f"/admin/maintenance/windows/{window_id}/extend", {"minutes": minutes})
+    assert response.status_code == 400
+    assert "is not a number of minutes" in error_text(response.text, f"window-{window_id}-minutes")
+
+
+def test_extend_beyond_seven_days_is_refused(client: TestClient) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    window_id = windows(client, maintenance_id)[0].id
+    response = post(
+        client, f"/admin/maintenance/windows/{window_id}/extend", {"ends_at": "2026-12-11T12:31"}
+    )
+    assert response.status_code == 400
+    assert "a window may last at most 168 hours (7 days)" in error_text(
+        response.text, f"window-{window_id}-ends_at"
+    )
+
+
+def test_extend_to_year_9999_is_refused(client: TestClient) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    window_id = windows(client, maintenance_id)[0].id
+    response = post(
+        client, f"/admin/maintenance/windows/{window_id}/extend", {"ends_at": "9999-12-31T23:59"}
+    )
+    assert response.status_code == 400
+    assert "is outside the allowed range" in error_text(
+        response.text, f"window-{window_id}-ends_at"
+    )
+
+
+def store_window_ending_in_year_9999(client: TestClient) -> int:
+    """Store a window that validation now rejects, as an older version could have."""
+    spec = MaintenanceSpec(
+        title="Endless",
+        description="",
+        timezone="Asia/Tokyo",
+        components=("database",),
+        starts_at=NOW - timedelta(minutes=5),
+        ends_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+    )
+    maintenance_id: int = store_call(
+        client, maintenance_store.create_maintenance, spec, NOW, OPERATOR
+    )
+    return maintenance_id
+
+
+@pytest.mark.parametrize("path", ["/admin/maintenance", "/admin/maintenance/{id}"])
+def test_pages_render_window_stored_out_of_range(client: TestClient, path: str) -> None:
+    maintenance_id = store_window_ending_in_year_9999(client)
+    assert client.get(path.format(id=maintenance_id)).status_code == 200
+
+
+def test_status_page_renders_window_stored_out_of_range(client: TestClient) -> None:
+    store_window_ending_in_year_9999(client)
+    context = client.app.state.context  # type: ignore[attr-defined]
+    assert client.portal is not None
+    client.portal.call(context.monitor.refresh_snapshot)
+    assert client.get("/").status_code == 200
+
+
+# Ids beyond SQLite's integer range
+
+HUGE_ID = 2**63
+
+
+@pytest.mark.parametrize("path", ["/admin/maintenance/{id}", "/admin/maintenance/{id}/edit"])
+def test_page_with_huge_id_is_404(client: TestClient, path: str) -> None:
+    assert client.get(path.format(id=HUGE_ID)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/admin/maintenance/{id}/edit", ONE_OFF),
+        ("/admin/maintenance/{id}/updates", {"body": "x"}),
+        ("/admin/maintenance/{id}/delete", {"confirm": "yes"}),
+        ("/admin/maintenance/windows/{id}/end", {}),
+        ("/admin/maintenance/windows/{id}/extend", {"minutes": "30"}),
+        ("/admin/maintenance/windows/{id}/cancel", {}),
+    ],
+)
+def test_form_with_huge_id_is_404(client: TestClient, path: str, fields: dict[str, Any]) -> None:
+    assert post(client, path.format(id=HUGE_ID), fields).status_code == 404
+
+
 # Updates and deletion
 
 
@@ -446,6 +615,17 @@ def test_update_display_time_is_local(client: TestClient) -> None:
     )
     found = updates(client, maintenance_id)
     assert found[0].display_at == datetime(2026, 12, 4, 2, 55, tzinfo=UTC)
+
+
+def test_update_display_time_out_of_range_is_refused(client: TestClient) -> None:
+    maintenance_id = create(client, ONE_OFF)
+    response = post(
+        client,
+        f"/admin/maintenance/{maintenance_id}/updates",
+        {"body": "Started.", "display_at": "0001-01-01T00:00"},
+    )
+    assert response.status_code == 400
+    assert "is outside the allowed range" in error_text(response.text, "display_at")
 
 
 def test_empty_update_is_refused(client: TestClient) -> None:

@@ -297,6 +297,28 @@ def test_started_at_in_future_rejected(client: TestClient) -> None:
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "started_at", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+09:00", "1969-12-31T23:59:59Z"]
+)
+def test_started_at_before_1970_rejected(client: TestClient, started_at: str) -> None:
+    response = create(client, with_fields(started_at=started_at))
+    assert (response.status_code, error(response)["field"]) == (422, "incident.started_at")
+
+
+def test_started_at_out_of_range_names_range(client: TestClient) -> None:
+    response = create(client, with_fields(started_at="9999-12-31T23:59-05:00"))
+    assert error(response)["message"] == (
+        "incident.started_at: 9999-12-31T23:59-05:00 is outside the allowed range. "
+        "Enter a time from 1970-01-01T00:00Z up to now."
+    )
+
+
+@pytest.mark.parametrize("name", ["API\u2028errors", "API\x85errors", "API\x00errors"])
+def test_name_with_control_character_rejected(client: TestClient, name: str) -> None:
+    response = create(client, with_fields(name=name))
+    assert (response.status_code, error(response)["field"]) == (422, "incident.name")
+
+
 def test_first_error_in_field_order(client: TestClient) -> None:
     response = create(client, with_fields(name="", impact="huge", body=""))
     assert error(response)["field"] == "incident.name"
@@ -313,6 +335,44 @@ def test_malformed_json_is_400(client: TestClient) -> None:
     )
     assert response.status_code == 400
     assert error(response)["message"].startswith("The request body is not valid JSON")
+
+
+def post_raw(client: TestClient, content: bytes) -> httpx.Response:
+    response: httpx.Response = client.post(
+        "/api/v1/incidents", content=content, headers={"Content-Type": "application/json"}
+    )
+    return response
+
+
+def test_deeply_nested_json_is_400(client: TestClient) -> None:
+    response = post_raw(client, b"[" * 100_000)
+    assert response.status_code == 400
+    assert error(response)["message"].startswith(
+        "The request body nests arrays or objects too deeply"
+    )
+
+
+def test_json_number_with_5000_digits_is_400(client: TestClient) -> None:
+    response = post_raw(client, b'{"incident": {"name": ' + b"9" * 5000 + b"}}")
+    assert response.status_code == 400
+    assert error(response)["message"] == (
+        "The request body has a number with more than 4300 digits: send shorter numbers."
+    )
+
+
+def test_json_lone_surrogate_is_400(client: TestClient) -> None:
+    body = b'{"incident": {"name": "API \\ud800 errors", "status": "investigating", '
+    body += b'"impact": "minor", "body": "x"}}'
+    response = post_raw(client, body)
+    assert response.status_code == 400
+    assert "unpaired UTF-16 surrogate" in error(response)["message"]
+
+
+def test_json_surrogate_pair_is_accepted(client: TestClient) -> None:
+    body = b'{"incident": {"name": "API \\ud83d\\udd25 errors", "status": "investigating", '
+    body += b'"impact": "minor", "body": "x"}}'
+    response = post_raw(client, body)
+    assert response.json()["name"] == "API \U0001f525 errors"
 
 
 def test_json_array_is_400(client: TestClient) -> None:
@@ -420,6 +480,13 @@ def test_update_unknown_incident_is_404(client: TestClient) -> None:
     response = post_update(client, 42, {"status": "identified", "body": "x"})
     assert response.status_code == 404
     assert error(response)["message"] == "Incident 42 not found."
+
+
+@pytest.mark.parametrize("incident_id", [2**63, 10**30])
+def test_update_id_beyond_sqlite_range_is_404(client: TestClient, incident_id: int) -> None:
+    response = post_update(client, incident_id, {"status": "identified", "body": "x"})
+    assert response.status_code == 404
+    assert error(response)["message"] == f"Incident {incident_id} not found."
 
 
 def test_update_deleted_incident_is_404(client: TestClient) -> None:

@@ -200,6 +200,55 @@ def test_unparseable_time_names_the_value(client: TestClient) -> None:
     }
 
 
+def test_long_unparseable_time_is_shortened(client: TestClient) -> None:
+    response = create(client, {**MAINTENANCE, "scheduled_until": "x" * 5000})
+    assert len(error(response)["message"]) < 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("scheduled_for", "0001-01-01T00:00:00+09:00"),
+        ("scheduled_for", "1969-12-31T23:59:00Z"),
+        ("scheduled_until", "9999-12-31T23:00:00Z"),
+        ("scheduled_until", "9999-12-31T23:59:00-05:00"),
+    ],
+)
+def test_time_out_of_range_is_rejected(client: TestClient, field: str, value: str) -> None:
+    response = create(client, {"maintenance": {**MAINTENANCE, field: value}})
+    assert (response.status_code, error(response)["field"]) == (422, f"maintenance.{field}")
+
+
+def test_time_out_of_range_names_range(client: TestClient) -> None:
+    response = create(client, {**MAINTENANCE, "scheduled_until": "9999-12-31T23:00:00Z"})
+    assert error(response)["message"] == (
+        "scheduled_until: End 9999-12-31T23:00:00+00:00 is outside the allowed range: enter a "
+        "time from 1970-01-01 00:00 UTC to before 9000-01-01 00:00 UTC."
+    )
+
+
+def test_window_longer_than_seven_days_is_rejected(client: TestClient) -> None:
+    response = create(client, {**MAINTENANCE, "scheduled_until": "2026-12-13T03:01:00+09:00"})
+    assert error(response)["field"] == "scheduled_until"
+    assert "a window may last at most 168 hours (7 days)" in error(response)["message"]
+
+
+@pytest.mark.parametrize("name", ["Database\nupgrade", "Database\x00upgrade", "A\u2028B"])
+def test_name_with_control_character_is_rejected(client: TestClient, name: str) -> None:
+    response = create(client, {"maintenance": {**MAINTENANCE, "name": name}})
+    assert (response.status_code, error(response)["field"]) == (422, "maintenance.name")
+
+
+def test_long_body_is_rejected(client: TestClient) -> None:
+    response = create(client, {"maintenance": {**MAINTENANCE, "body": "x" * 20_001}})
+    assert (response.status_code, error(response)["field"]) == (422, "maintenance.body")
+
+
+def test_body_of_20000_characters_is_accepted(client: TestClient) -> None:
+    response = create(client, {"maintenance": {**MAINTENANCE, "body": "x" * 20_000}})
+    assert response.status_code == 201
+
+
 def test_end_before_start_is_rejected(client: TestClient) -> None:
     payload = {**MAINTENANCE, "scheduled_until": "2026-12-06T02:00:00+09:00"}
     response = create(client, payload)

@@ -357,13 +357,13 @@ def test_failed_login_is_logged_without_password(
 # Rate limits
 
 
-def test_sixth_failure_for_account_is_rate_limited(client: TestClient) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+def test_sixth_failure_from_one_address_is_rate_limited(client: TestClient) -> None:
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     assert log_in(client, password="wrong password!").status_code == 429
 
 
 def test_rate_limit_rejects_correct_password(client: TestClient) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     response = log_in(client)
     assert response.status_code == 429
     assert auth.SESSION_COOKIE not in set_cookies(response)
@@ -372,7 +372,7 @@ def test_rate_limit_rejects_correct_password(client: TestClient) -> None:
 def test_rate_limited_login_checks_no_password(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     checked = []
     monkeypatch.setattr(passwords, "verify_password", lambda *args: checked.append(args))
     log_in(client)
@@ -380,7 +380,7 @@ def test_rate_limited_login_checks_no_password(
 
 
 def test_rate_limit_says_when_to_retry(client: TestClient) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     response = log_in(client)
     # 03:15 UTC is 12:15 in Tokyo, the site's time zone.
     assert "Try again after 2026-12-04 12:15 JST" in error_notice(response)
@@ -388,12 +388,12 @@ def test_rate_limit_says_when_to_retry(client: TestClient) -> None:
 
 
 def test_rate_limit_counts_account_in_any_case(client: TestClient) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT, name="ALICE")
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS, name="ALICE")
     assert log_in(client).status_code == 429
 
 
 def test_rate_limit_per_account_spares_other_accounts(client: TestClient) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT, name="mallory")
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS, name="mallory")
     assert log_in(client).status_code == 303
 
 
@@ -404,7 +404,7 @@ def test_rate_limit_per_address(client: TestClient) -> None:
 
 
 def test_rate_limit_resets_after_window(client: TestClient, clock: time_machine.Traveller) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     clock.shift(auth.LOGIN_WINDOW)
     assert log_in(client).status_code == 303
 
@@ -412,7 +412,7 @@ def test_rate_limit_resets_after_window(client: TestClient, clock: time_machine.
 def test_rate_limit_holds_until_window_ends(
     client: TestClient, clock: time_machine.Traveller
 ) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     clock.shift(auth.LOGIN_WINDOW - timedelta(seconds=1))
     assert log_in(client).status_code == 429
 
@@ -421,7 +421,7 @@ def test_rate_limit_survives_restart(
     app: Starlette, config: Config, data_dir: Path, clock: time_machine.Traveller
 ) -> None:
     with TestClient(app, follow_redirects=False) as client:
-        fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT)
+        fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     restarted = create_app(config, data_dir, run_checks=False)
     with TestClient(restarted, follow_redirects=False) as client:
         assert log_in(client).status_code == 429
@@ -438,11 +438,44 @@ def test_old_failures_are_pruned(
         rows = store.db.execute("select key from login_attempts order by key").fetchall()
     finally:
         store.close()
-    assert [row[0] for row in rows] == ["account:alice", "address:testclient"]
+    assert [row[0] for row in rows] == [
+        "account:alice",
+        "account:alice address:testclient",
+        "address:testclient",
+    ]
+
+
+def client_at(app: Starlette, address: str) -> TestClient:
+    """Return a client of the running app whose requests come from another address."""
+    return TestClient(app, follow_redirects=False, client=(address, 50000))
+
+
+def test_failures_from_one_address_spare_other_addresses(
+    app: Starlette, client: TestClient
+) -> None:
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
+    assert log_in(client_at(app, "203.0.113.7")).status_code == 303
+
+
+def test_rate_limit_per_account_across_addresses(
+    app: Starlette, client: TestClient, data_dir: Path
+) -> None:
+    account = accounts.RateLimit(accounts.account_key(NAME), 1000, auth.LOGIN_WINDOW)
+    store = Store.open(data_dir)
+    try:
+        for _ in range(auth.MAX_FAILURES_PER_ACCOUNT):
+            accounts.start_login_attempt(store.db, [account], NOW)
+    finally:
+        store.close()
+    assert log_in(client_at(app, "203.0.113.7")).status_code == 429
+
+
+def test_account_limit_is_far_above_address_limits() -> None:
+    assert auth.MAX_FAILURES_PER_ACCOUNT >= 5 * auth.MAX_FAILURES_PER_ADDRESS
 
 
 def test_successful_login_is_not_counted(client: TestClient) -> None:
-    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT - 1)
+    fail_logins(client, auth.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS - 1)
     log_in(client)
     client.cookies.clear()
     assert log_in(client).status_code == 303

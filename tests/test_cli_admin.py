@@ -214,6 +214,57 @@ def test_set_password_rejects_short_password(data_dir: Path) -> None:
     assert admin(data_dir, "set-password", "alice", stdin="short\n") == 2
 
 
+def seed_login_failures(data_dir: Path, *keys: str) -> None:
+    store = open_store(data_dir)
+    try:
+        limits = [accounts.RateLimit(key, 100, timedelta(minutes=15)) for key in keys]
+        accounts.start_login_attempt(store.db, limits, NOW)
+    finally:
+        store.close()
+
+
+def login_failure_keys(data_dir: Path) -> list[str]:
+    store = open_store(data_dir)
+    try:
+        rows = store.db.execute("select key from login_attempts order by key").fetchall()
+    finally:
+        store.close()
+    return [row[0] for row in rows]
+
+
+ALICE_FAILURES = ("account:alice", "account:alice address:203.0.113.7")
+OTHER_FAILURES = ("account:alice2 address:203.0.113.7", "address:203.0.113.7")
+
+
+def test_set_password_clears_login_failures(data_dir: Path) -> None:
+    admin(data_dir, "create-user", "alice", stdin=PASSWORD + "\n")
+    seed_login_failures(data_dir, *ALICE_FAILURES, *OTHER_FAILURES)
+    admin(data_dir, "set-password", "alice", stdin="another long password\n")
+    assert login_failure_keys(data_dir) == list(OTHER_FAILURES)
+
+
+def test_unlock_clears_login_failures(data_dir: Path) -> None:
+    admin(data_dir, "create-user", "alice", stdin=PASSWORD + "\n")
+    seed_login_failures(data_dir, *ALICE_FAILURES, *OTHER_FAILURES)
+    assert admin(data_dir, "unlock", "ALICE") == 0
+    assert login_failure_keys(data_dir) == list(OTHER_FAILURES)
+
+
+def test_unlock_reports_count(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    admin(data_dir, "create-user", "alice", stdin=PASSWORD + "\n")
+    seed_login_failures(data_dir, *ALICE_FAILURES)
+    capsys.readouterr()
+    admin(data_dir, "unlock", "alice")
+    assert "Cleared 2 failed login(s) of 'alice'" in capsys.readouterr().out
+
+
+def test_unlock_rejects_unknown_operator(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert admin(data_dir, "unlock", "nobody") == 2
+    assert "no operator named 'nobody'" in capsys.readouterr().err
+
+
 def test_list_users_shows_names(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     admin(data_dir, "create-user", "alice", stdin=PASSWORD + "\n")
     admin(data_dir, "create-user", "bob", stdin=PASSWORD + "\n")
@@ -270,6 +321,7 @@ def test_create_key_accepts_time_with_offset(
         ("soon", "invalid --expires 'soon'"),
         ("90 days", "invalid --expires '90 days'"),
         ("2027-01-31T09:00", "has no UTC offset"),
+        ("9999-12-31T23:59-05:00", "is outside the supported range"),
     ],
 )
 def test_create_key_rejects_bad_expiry(
@@ -339,3 +391,20 @@ def test_revoke_key_rejects_non_numeric_id(data_dir: Path) -> None:
     with pytest.raises(SystemExit) as exited:
         admin(data_dir, "revoke-key", "sp_abc")
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize("value", [str(2**63), "99999999999999999999999"])
+def test_revoke_key_rejects_id_beyond_sqlite_range(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        admin(data_dir, "revoke-key", value)
+    assert exited.value.code == 2
+    assert f"invalid key id '{value}'" in capsys.readouterr().err
+
+
+def test_revoke_key_accepts_largest_sqlite_id(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert admin(data_dir, "revoke-key", str(2**63 - 1)) == 2
+    assert f"no API key with id {2**63 - 1}" in capsys.readouterr().err

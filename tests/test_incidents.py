@@ -122,6 +122,18 @@ def test_get_unknown_returns_none(db: sqlite_utils.Database) -> None:
     assert incident_store.get_incident(db, 42) is None
 
 
+@pytest.mark.parametrize("incident_id", [2**63, -(2**63) - 1, 10**30])
+def test_get_id_beyond_sqlite_range_returns_none(
+    db: sqlite_utils.Database, incident_id: int
+) -> None:
+    assert incident_store.get_incident(db, incident_id, include_deleted=True) is None
+
+
+def test_update_id_beyond_sqlite_range_raises_not_found(db: sqlite_utils.Database) -> None:
+    with pytest.raises(incident_store.IncidentNotFound):
+        update(db, 2**63, IncidentStatus.IDENTIFIED, NOW)
+
+
 def test_created_resolved_incident_has_resolved_at(db: sqlite_utils.Database) -> None:
     incident = get(db, create(db, status=IncidentStatus.RESOLVED))
     assert incident.resolved_at == NOW - timedelta(hours=1)
@@ -435,6 +447,40 @@ def test_title_with_line_break_rejected() -> None:
     assert "title" in errors
 
 
+@pytest.mark.parametrize(
+    "title", ["API\x00errors", "API\x7ferrors", "API\x85errors", "API\u2028errors", "A\u2029B"]
+)
+def test_title_with_control_or_separator_rejected(title: str) -> None:
+    _, errors = validate_changes(
+        title=title,
+        impact="minor",
+        components={},
+        component_ids=[],
+        states=FORM_COMPONENT_STATES,
+    )
+    assert "must be one line without control characters" in str(errors["title"])
+
+
+def test_title_error_names_character() -> None:
+    _, errors = validate_changes(
+        title="API\u2028errors",
+        impact="minor",
+        components={},
+        component_ids=[],
+        states=FORM_COMPONENT_STATES,
+    )
+    assert str(errors["title"]) == (
+        "The title contains U+2028 at position 4. It must be one line without control characters."
+    )
+
+
+def test_title_with_emoji_sequence_accepted() -> None:
+    # A zero width joiner (U+200D, a format character) joins emoji and is allowed.
+    assert parse_title("API \U0001f469\u200d\U0001f4bb errors") == (
+        "API \U0001f469\u200d\U0001f4bb errors"
+    )
+
+
 def test_title_must_be_text() -> None:
     _, errors = validate_changes(
         title=12, impact="minor", components={}, component_ids=[], states=FORM_COMPONENT_STATES
@@ -572,6 +618,36 @@ def test_display_at_six_minutes_ahead_rejected() -> None:
         status="identified", body="x", display_at="2026-12-04T12:06", rules=rules()
     )
     assert "display_at" in errors
+
+
+RANGE_MESSAGE = "is outside the allowed range. Enter a time from 1970-01-01T00:00Z up to now."
+
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")  # 8 hours behind UTC in winter
+
+
+@pytest.mark.parametrize(
+    ("text", "local_allowed", "zone"),
+    [
+        ("0001-01-01T00:00:00Z", False, TOKYO),
+        ("0001-01-01T00:00:00+09:00", False, TOKYO),
+        ("0001-01-01T00:00", True, TOKYO),
+        ("0001-01-01T00:00", True, LOS_ANGELES),
+        ("1969-12-31T23:59:59Z", False, TOKYO),
+        ("9999-12-31T23:59-05:00", False, TOKYO),
+        ("9999-12-31T23:59", True, LOS_ANGELES),
+    ],
+)
+def test_display_at_out_of_range_rejected(text: str, local_allowed: bool, zone: ZoneInfo) -> None:
+    _, errors = validate_update(
+        status="identified", body="x", display_at=text, rules=rules(local_allowed, zone)
+    )
+    assert str(errors["display_at"]).endswith(RANGE_MESSAGE)
+
+
+def test_display_at_epoch_accepted() -> None:
+    moment = parse_display_at("1970-01-01T00:00:00Z", rules(local_allowed=False))
+    assert moment == datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def test_display_at_in_daylight_saving_gap_rejected() -> None:

@@ -8,10 +8,15 @@ from cronsim import CronSim
 
 from statuspage.maintenance import (
     HORIZON,
+    MAX_WINDOW_LENGTH,
+    MaintenanceError,
     MaintenanceInput,
     MaintenanceWindow,
     ValidationError,
     WindowStatus,
+    check_extension,
+    format_local,
+    parse_display_at,
     parse_new_end,
     recurring_windows,
     validate_maintenance,
@@ -324,7 +329,9 @@ def test_start_long_past_is_rejected() -> None:
 def test_unchanged_past_start_is_allowed_on_edit() -> None:
     start = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     spec = validate_maintenance(
-        MaintenanceInput(title="x", timezone="UTC", starts_at=start, ends_at=NOW + HORIZON),
+        MaintenanceInput(
+            title="x", timezone="UTC", starts_at=start, ends_at=NOW + timedelta(hours=1)
+        ),
         COMPONENTS,
         NOW,
         current_start=start,
@@ -480,3 +487,140 @@ def test_extension_minutes_must_be_positive() -> None:
     with pytest.raises(ValidationError) as raised:
         parse_new_end("", "-5", NOW, TOKYO)
     assert "'-5' is not a number of minutes" in str(raised.value.errors["minutes"])
+
+
+# Limits on times and lengths
+
+
+RANGE_MESSAGE = (
+    "is outside the allowed range: enter a time from 1970-01-01 00:00 UTC "
+    "to before 9000-01-01 00:00 UTC."
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("starts_at", "0001-01-01T00:00"),
+        ("starts_at", "1969-12-31T23:59"),
+        ("ends_at", "9999-12-31T23:59"),
+        ("ends_at", "9000-01-01T09:00"),
+    ],
+)
+def test_local_time_out_of_range_is_rejected(field: str, value: str) -> None:
+    message = spec_errors(**{field: value})[field]
+    assert message.endswith(RANGE_MESSAGE)
+
+
+def test_out_of_range_message_names_field() -> None:
+    message = spec_errors(ends_at="9999-12-31T23:59")["ends_at"]
+    assert message.startswith("End 9999-12-31T23:59 ")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("starts_at", datetime(1, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))),
+        ("starts_at", datetime.fromisoformat("0001-01-01T00:00:00+09:00")),
+        ("ends_at", datetime.fromisoformat("9999-12-31T23:59:00-05:00")),
+        ("ends_at", datetime(9999, 12, 31, 23, tzinfo=UTC)),
+    ],
+)
+def test_aware_time_out_of_range_is_rejected(field: str, value: datetime) -> None:
+    fields: dict[str, object] = {
+        "starts_at": datetime(2026, 12, 6, 3, tzinfo=UTC),
+        "ends_at": datetime(2026, 12, 6, 4, tzinfo=UTC),
+        field: value,
+    }
+    assert spec_errors(**fields)[field].endswith(RANGE_MESSAGE)
+
+
+def test_window_of_seven_days_is_accepted() -> None:
+    spec = validate_maintenance(
+        MaintenanceInput(
+            title="x",
+            timezone="Asia/Tokyo",
+            starts_at="2026-12-06T03:00",
+            ends_at="2026-12-13T03:00",
+        ),
+        COMPONENTS,
+        NOW,
+    )
+    assert spec.ends_at == datetime(2026, 12, 12, 18, tzinfo=UTC)
+
+
+def test_window_longer_than_seven_days_is_rejected() -> None:
+    message = spec_errors(ends_at="2026-12-13T03:01")["ends_at"]
+    assert message == (
+        "End 2026-12-13 03:01 JST is 168 hours 1 minute after the start 2026-12-06 03:00 JST, "
+        "but a window may last at most 168 hours (7 days): choose an earlier end, or schedule "
+        "several windows."
+    )
+
+
+def test_long_rejected_value_is_shortened() -> None:
+    message = spec_errors(starts_at="x" * 5000)["starts_at"]
+    assert len(message) < 200
+
+
+def test_first_update_length_is_limited() -> None:
+    message = spec_errors(body="x" * 20_001)["body"]
+    assert message == "First update is 20001 characters long: shorten it to at most 20000."
+
+
+@pytest.mark.parametrize("title", ["Database\nupgrade", "Database\x00upgrade", "A\u2028B"])
+def test_title_control_characters_are_rejected(title: str) -> None:
+    message = spec_errors(title=title)["title"]
+    assert "it must be one line without control characters" in message
+
+
+def test_title_message_names_character() -> None:
+    message = spec_errors(title="Database\u0085upgrade")["title"]
+    assert message.startswith("Title contains U+0085 at position 9")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59", "1969-12-31T12:00"])
+def test_update_display_time_out_of_range_is_rejected(text: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        parse_display_at(text, TOKYO, NOW)
+    assert str(raised.value.errors["display_at"]).endswith(RANGE_MESSAGE)
+
+
+@pytest.mark.parametrize("minutes", ["²", "①", "\uff13\uff10", "1e3", "9" * 5000])
+def test_extension_minutes_must_be_ascii_digits(minutes: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        parse_new_end("", minutes, NOW, TOKYO)
+    assert "is not a number of minutes" in str(raised.value.errors["minutes"])
+
+
+def test_extension_to_end_out_of_range_is_rejected() -> None:
+    with pytest.raises(ValidationError) as raised:
+        parse_new_end("9999-12-31T23:59", "", NOW, TOKYO)
+    assert str(raised.value.errors["ends_at"]).endswith(RANGE_MESSAGE)
+
+
+def test_extension_beyond_window_limit_names_minutes() -> None:
+    starts_at = NOW - timedelta(days=6)
+    with pytest.raises(ValidationError) as raised:
+        parse_new_end("", "1441", NOW, TOKYO, starts_at=starts_at)
+    assert "but a window may last at most 168 hours" in str(raised.value.errors["minutes"])
+
+
+def test_extension_up_to_window_limit_is_accepted() -> None:
+    starts_at = NOW - timedelta(days=6)
+    assert parse_new_end("", "1440", NOW, TOKYO, starts_at=starts_at) == starts_at + (
+        MAX_WINDOW_LENGTH
+    )
+
+
+def test_stored_extension_beyond_window_limit_is_rejected() -> None:
+    current = window(starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=1))
+    new_end = current.starts_at + MAX_WINDOW_LENGTH + timedelta(minutes=1)
+    with pytest.raises(MaintenanceError) as raised:
+        check_extension(current, new_end, NOW, TOKYO)
+    assert raised.value.field == "ends_at"
+
+
+def test_format_local_falls_back_to_utc_when_out_of_range() -> None:
+    moment = datetime(9999, 12, 31, 23, tzinfo=UTC)
+    assert format_local(moment, TOKYO) == "9999-12-31 23:00 UTC"

@@ -182,6 +182,57 @@ def test_edit_changes_title_and_components(db: sqlite_utils.Database) -> None:
     assert (window.title, window.components) == ("New", ("website",))
 
 
+def test_edit_rejects_components_while_window_in_progress(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    with pytest.raises(MaintenanceError) as raised:
+        ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
+    assert raised.value.field == "components"
+
+
+def test_component_error_names_started_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    with pytest.raises(MaintenanceError) as raised:
+        ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
+    assert "the window that started 2026-12-06 03:00 JST" in str(raised.value)
+
+
+def test_rejected_component_edit_keeps_window_components(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    with pytest.raises(MaintenanceError):
+        ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
+    assert ms.windows_of(db, maintenance_id)[0].components == ("website",)
+
+
+def test_edit_rejects_components_after_window_completed(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    after_first = SUNDAY_3AM_TOKYO + timedelta(days=1)
+    with pytest.raises(MaintenanceError) as raised:
+        ms.update_maintenance(
+            db, maintenance_id, replace(WEEKLY, components=("website", "api")), after_first
+        )
+    assert raised.value.field == "components"
+
+
+def test_edit_of_started_maintenance_keeps_same_components(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, title="Renamed"), during)
+    assert ms.windows_of(db, maintenance_id)[0].title == "Renamed"
+
+
+def test_edit_components_after_only_cancelled_windows(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    first = ms.windows_of(db, maintenance_id)[0]
+    ms.cancel_window(db, first.id, NOW)
+    after_first = SUNDAY_3AM_TOKYO + timedelta(days=1)
+    changed = replace(WEEKLY, components=("api",))
+    ms.update_maintenance(db, maintenance_id, changed, after_first)
+    assert ms.windows_of(db, maintenance_id)[1].components == ("api",)
+
+
 def test_edit_moves_one_off_not_started(db: sqlite_utils.Database) -> None:
     maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
     moved_start = NOW + timedelta(days=1)
@@ -309,6 +360,16 @@ def test_completed_window_cannot_be_cancelled(db: sqlite_utils.Database) -> None
 def test_missing_window(db: sqlite_utils.Database) -> None:
     with pytest.raises(MaintenanceNotFound):
         ms.end_window(db, 99, NOW)
+
+
+@pytest.mark.parametrize("row_id", [2**63, -(2**63) - 1])
+def test_ids_beyond_sqlite_range_are_not_found(db: sqlite_utils.Database, row_id: int) -> None:
+    assert ms.get_maintenance(db, row_id, include_deleted=True) is None
+    assert ms.get_window(db, row_id) is None
+    with pytest.raises(MaintenanceNotFound):
+        ms.end_window(db, row_id, NOW)
+    with pytest.raises(MaintenanceNotFound):
+        ms.add_update(db, row_id, "x", NOW, "alice", NOW)
 
 
 # Cancelling a whole maintenance

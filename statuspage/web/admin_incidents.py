@@ -220,11 +220,20 @@ def _detail(
     done: str | None = None,
     update_values: Mapping[str, str] | None = None,
     update_errors: Errors | None = None,
+    update_notice: FieldError | None = None,
     postmortem_value: str | None = None,
     postmortem_errors: Errors | None = None,
     delete_errors: Errors | None = None,
-    general_error: FieldError | None = None,
 ) -> Response:
+    """Render the incident page. Submitted values come back in their form.
+
+    A form that was submitted is shown again even when the incident's state no longer offers
+    it (deleted, or reopened before the postmortem was saved), so the typed text is not lost.
+    """
+    live = incident.deleted_at is None
+    resolved = incident.status is IncidentStatus.RESOLVED
+    show_update_form = live or update_values is not None
+    show_postmortem_form = (live and resolved) or postmortem_value is not None
     if update_values is None:
         update_values = {"status": incident.status.value, "body": "", "display_at": ""}
     if postmortem_value is None:
@@ -235,18 +244,20 @@ def _detail(
         {
             "incident": incident,
             "done": done,
+            "show_update_form": show_update_form,
             "update_values": update_values,
             "update_errors": update_errors or {},
+            "update_notice": update_notice,
+            "show_postmortem_form": show_postmortem_form,
             "postmortem_value": postmortem_value,
             "postmortem_errors": postmortem_errors or {},
             "delete_errors": delete_errors or {},
-            "general_error": general_error,
         },
         status_code=status_code,
     )
 
 
-def _deleted_error(request: Request, incident: Incident) -> FieldError:
+def _deleted_error(request: Request, incident: Incident, kept_text: bool = False) -> FieldError:
     logger.info(
         "%s %s by %s rejected: incident %d is deleted",
         request.method,
@@ -254,9 +265,24 @@ def _deleted_error(request: Request, incident: Incident) -> FieldError:
         request.state.operator,
         incident.id,
     )
+    if kept_text:
+        return FieldError(
+            "Incident %(id)s is deleted. Restore it before changing it. "
+            "The text below is not saved yet.",
+            {"id": str(incident.id)},
+        )
     return FieldError(
         "Incident %(id)s is deleted. Restore it before changing it.", {"id": str(incident.id)}
     )
+
+
+async def _reload(request: Request, incident: Incident) -> Incident:
+    """Return the incident as stored now, after a write that its state rejected."""
+    context = _context(request)
+    current = await context.store.call(
+        incident_store.get_incident, context.store.db, incident.id, include_deleted=True
+    )
+    return current if current is not None else incident
 
 
 @operator_required
@@ -293,10 +319,10 @@ async def post_update(request: Request) -> Response:
     except incident_store.IncidentDeleted:
         return _detail(
             request,
-            incident,
+            await _reload(request, incident),
             status_code=409,
             update_values=values,
-            general_error=_deleted_error(request, incident),
+            update_notice=_deleted_error(request, incident, kept_text=True),
         )
     await _refresh(request)
     return _redirect(request, "admin_incident", "update_posted", incident_id=incident.id)
@@ -331,15 +357,20 @@ async def save_postmortem(request: Request) -> Response:
             )
         }
         return _detail(
-            request, incident, status_code=400, postmortem_value=raw, postmortem_errors=errors
+            request,
+            await _reload(request, incident),
+            status_code=400,
+            postmortem_value=raw,
+            postmortem_errors=errors,
         )
     except incident_store.IncidentDeleted:
+        errors = {"postmortem": _deleted_error(request, incident, kept_text=True)}
         return _detail(
             request,
-            incident,
+            await _reload(request, incident),
             status_code=409,
             postmortem_value=raw,
-            general_error=_deleted_error(request, incident),
+            postmortem_errors=errors,
         )
     await _refresh(request)
     return _redirect(request, "admin_incident", "postmortem_saved", incident_id=incident.id)

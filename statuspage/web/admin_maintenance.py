@@ -8,6 +8,7 @@ site's. After each write the public snapshot is rebuilt.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -97,7 +98,11 @@ async def _refresh(request: Request) -> None:
 
 def _local_input(moment: datetime, zone: ZoneInfo) -> str:
     """Format an instant for a datetime-local input; seconds only when there are any."""
-    local = moment.astimezone(zone)
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:
+        # Only rows stored before validation bounded the times can be this far out.
+        local = moment.astimezone(UTC)
     return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
@@ -180,6 +185,7 @@ def _input_from_form(form: FormData) -> tuple[dict[str, Any], MaintenanceInput]:
         ends_at=values["ends_at"],
         schedule=values["schedule"],
         end_time=values["end_time"],
+        body=values["body"],
     )
     return values, data
 
@@ -306,17 +312,7 @@ def _keep_exact_times(
         starts_at = window.starts_at
     if values["ends_at"] == stored["ends_at"]:
         ends_at = window.ends_at
-    return MaintenanceInput(
-        title=data.title,
-        description=data.description,
-        timezone=data.timezone,
-        components=data.components,
-        recurring=data.recurring,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        schedule=data.schedule,
-        end_time=data.end_time,
-    )
+    return dataclasses.replace(data, starts_at=starts_at, ends_at=ends_at)
 
 
 # One maintenance
@@ -402,7 +398,11 @@ async def _window_action(request: Request, action: str) -> Response:
             )
         else:
             new_end = parse_new_end(
-                values["ends_at"], values["minutes"], window.ends_at, ZoneInfo(maintenance.timezone)
+                values["ends_at"],
+                values["minutes"],
+                window.ends_at,
+                ZoneInfo(maintenance.timezone),
+                starts_at=window.starts_at,
             )
             await context.store.call(
                 maintenance_store.extend_window, context.store.db, window_id, new_end, now

@@ -47,9 +47,10 @@ WRAPPERS = ("maintenance", "incident")
 # Validation's field names that the API spells differently.
 API_FIELD_NAMES = {"title": "name", "starts_at": "scheduled_for", "ends_at": "scheduled_until"}
 # When several fields are wrong, the error names the first of these that failed.
-FIELD_ORDER = ("title", "starts_at", "ends_at", "timezone", "components", "description")
+FIELD_ORDER = ("title", "starts_at", "ends_at", "timezone", "components", "description", "body")
 COMPONENT_STATE = "under_maintenance"  # the only state a maintenance gives its components
 TIME_EXAMPLE = "2026-12-06T03:00:00+09:00"
+MAX_SHOWN_LENGTH = 60  # characters of a rejected value quoted in a message
 
 
 def _context(request: Request) -> AppContext:
@@ -82,7 +83,7 @@ def _time(data: Mapping[str, Any], name: str, prefix: str) -> datetime:
     except ValueError:
         raise ApiError(
             422,
-            f"{field}: '{text}' is not an ISO 8601 time: send one such as {TIME_EXAMPLE}.",
+            f"{field}: '{_shown(text)}' is not an ISO 8601 time: send one such as {TIME_EXAMPLE}.",
             field,
         ) from None
     if moment.tzinfo is None:
@@ -106,8 +107,8 @@ def _components(data: Mapping[str, Any], prefix: str) -> list[str]:
             if state != COMPONENT_STATE:
                 raise ApiError(
                     422,
-                    f"{field}.{component_id}: '{state}' is not allowed here: a maintenance sets "
-                    f"its components to '{COMPONENT_STATE}'.",
+                    f"{field}.{_shown(component_id)}: {_shown(repr(state))} is not allowed "
+                    f"here: a maintenance sets its components to '{COMPONENT_STATE}'.",
                     f"{field}.{component_id}",
                 )
         return list(value)
@@ -119,6 +120,11 @@ def _components(data: Mapping[str, Any], prefix: str) -> list[str]:
         f"got {type(value).__name__}.",
         field,
     )
+
+
+def _shown(text: str) -> str:
+    """Cut a rejected value to a length that fits in a message."""
+    return text if len(text) <= MAX_SHOWN_LENGTH else text[: MAX_SHOWN_LENGTH - 1] + "…"
 
 
 def _raise_first(errors: Mapping[str, FieldMessage], prefix: str) -> None:
@@ -174,6 +180,7 @@ async def create_maintenance(request: Request) -> Response:
     context = _context(request)
     data, prefix = await read_json_object(request, WRAPPERS)
     zone_default = context.config.site.timezone.key
+    body = _text(data, "body", prefix)
     submitted = MaintenanceInput(
         title=_text(data, "name", prefix),
         description=_text(data, "description", prefix),
@@ -181,8 +188,8 @@ async def create_maintenance(request: Request) -> Response:
         components=_components(data, prefix),
         starts_at=_time(data, "scheduled_for", prefix),
         ends_at=_time(data, "scheduled_until", prefix),
+        body=body,
     )
-    body = _text(data, "body", prefix)
     now = datetime.now(UTC)
     component_ids = [component.id for component in context.config.components]
     try:

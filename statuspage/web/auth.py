@@ -26,8 +26,13 @@ uvicorn's default (0.55): it trusts X-Forwarded-Proto and X-Forwarded-For from 1
 setting decides which client address the login rate limits count.
 
 The login form is protected by a random token in a cookie that the form repeats, because no
-session exists yet. Within 15 minutes, an account name may fail 5 logins and a client address
-20. The failures are kept in SQLite, so a restart does not reset them.
+session exists yet. Within 15 minutes, an account name may fail 5 logins from one client
+address, a client address 20 logins for any accounts, and an account name 100 logins from all
+addresses together. The first two limits stop guessing from one address, and they block an
+account name only at the addresses that sent the failures, so an attacker with one address
+cannot lock the operator out. The third limit stops guessing spread over many addresses.
+`statuspage admin unlock NAME` and `statuspage admin set-password NAME` clear an account's
+failures. The failures are kept in SQLite, so a restart does not reset them.
 """
 
 from __future__ import annotations
@@ -64,8 +69,9 @@ SESSION_COOKIE = "statuspage_session"
 LOGIN_CSRF_COOKIE = "statuspage_login_csrf"
 
 LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
 MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_ACCOUNT = 100
 # The login form is the only form that anyone can send. Browsers send Content-Length with a
 # form, so a request without one, or with more than this, is rejected before it is read.
 MAX_LOGIN_FORM_BYTES = 16 * 1024
@@ -277,8 +283,13 @@ async def _submit_login(request: Request) -> Response:
 
     now = _now()
     limits = [
-        accounts.RateLimit(f"account:{name.lower()}", MAX_FAILURES_PER_ACCOUNT, LOGIN_WINDOW),
-        accounts.RateLimit(f"address:{address}", MAX_FAILURES_PER_ADDRESS, LOGIN_WINDOW),
+        accounts.RateLimit(
+            accounts.account_address_key(name, address),
+            MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+            LOGIN_WINDOW,
+        ),
+        accounts.RateLimit(accounts.address_key(address), MAX_FAILURES_PER_ADDRESS, LOGIN_WINDOW),
+        accounts.RateLimit(accounts.account_key(name), MAX_FAILURES_PER_ACCOUNT, LOGIN_WINDOW),
     ]
     attempt = await context.store.call(accounts.start_login_attempt, context.store.db, limits, now)
     if attempt.retry_at is not None:

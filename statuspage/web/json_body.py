@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,26 @@ async def read_json_object(
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(400, f"The request body is not valid JSON: {error}.") from None
+    except RecursionError:
+        # The parser recurses once per nested array or object.
+        raise ApiError(
+            400,
+            "The request body nests arrays or objects too deeply to parse: "
+            "send the object with its fields at most a few levels deep.",
+        ) from None
+    except ValueError:
+        # Python refuses to convert longer digit strings to int (CVE-2020-10735).
+        limit = sys.get_int_max_str_digits()
+        raise ApiError(
+            400,
+            f"The request body has a number with more than {limit} digits: send shorter numbers.",
+        ) from None
+    if _has_lone_surrogate(payload):
+        raise ApiError(
+            400,
+            "The request body has a string with an unpaired UTF-16 surrogate escape such as "
+            "\\ud800, which is not a Unicode character: send the text as UTF-8.",
+        )
     if not isinstance(payload, dict):
         raise ApiError(400, f"Expected a JSON object, got {type(payload).__name__}.")
 
@@ -43,3 +64,26 @@ async def read_json_object(
             )
         return wrapped, f"{wrapper}."
     return payload, ""
+
+
+def _has_lone_surrogate(payload: object) -> bool:
+    """Tell whether any key or string in the parsed JSON cannot be encoded as UTF-8.
+
+    json.loads turns an escape such as \\ud800 without its pair into a lone surrogate, which
+    SQLite cannot store. The walk uses a stack, because the payload may nest as deeply as the
+    parser allowed.
+    """
+    pending = [payload]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,8 +40,22 @@ def create_templates(zone: ZoneInfo) -> Jinja2Templates:
     def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
         if moment is None:
             return ""
-        return moment.astimezone(zone).strftime(pattern)
+        try:
+            return moment.astimezone(zone).strftime(pattern)
+        except OverflowError:
+            # The local time is outside datetime's years 1 to 9999, for example 9999-12-31
+            # 23:00 UTC in Asia/Tokyo. Validation rejects such times, but rows stored before
+            # it did must not break every page that shows them.
+            return _utc_text(moment)
 
     environment.filters["local_time"] = local_time
     environment.filters["percent"] = format_percent
     return Jinja2Templates(env=environment)
+
+
+def _utc_text(moment: datetime) -> str:
+    """Return the ISO 8601 text of `moment` in UTC, or as given when even that overflows."""
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:
+        return moment.isoformat()
