@@ -343,14 +343,21 @@ def _window_current_at(windows: Sequence[MaintenanceWindow], moment: datetime) -
 def window_last_change(
     window: MaintenanceWindow, maintenance: Maintenance, updates: Iterable[MaintenanceUpdate]
 ) -> datetime:
-    """Return, in UTC, when the window or what is shown with it last changed.
+    """Return, in UTC whole seconds, when the window or what is shown with it last changed.
 
-    Extending a window stores no time on the window itself, only on its maintenance
-    (`updated_at`), which also moves when another window of the same maintenance changes.
-    That time therefore counts only while the window was not over, so later changes to a
-    recurring maintenance leave its past windows alone.
+    The store records each change of a window in `revised_at`, at least one second after the
+    one before, so a change within the same second as the one before still moves the result.
+    After a burst of changes the result can lie a few seconds after the last real change.
+    Windows stored before `revised_at` existed have none. For them, an extension shows only
+    in the maintenance's `updated_at`, which also moves when another window of the same
+    maintenance changes. That time therefore counts only while the window was not over, so
+    later changes to a recurring maintenance leave its past windows alone.
     """
-    changes = [moment for moment in (window.cancelled_at, window.ended_at) if moment is not None]
+    changes = [
+        moment
+        for moment in (window.cancelled_at, window.ended_at, window.revised_at)
+        if moment is not None
+    ]
     changes += [update.created_at for update in updates]
     if maintenance.created_at is not None:
         changes.append(maintenance.created_at)

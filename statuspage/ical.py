@@ -4,7 +4,8 @@ Every scheduled, in-progress and recently completed maintenance window is one VE
 recurring maintenance gives one event per window, not an RRULE, because each window can be
 extended, ended or cancelled on its own. Start and end are written in the maintenance's own
 time zone with a VTIMEZONE that icalendar generates from zoneinfo, so subscribers see a
-03:00 window at 03:00 local time on both sides of a daylight saving change.
+03:00 window at 03:00 local time on both sides of a daylight saving change. A time in the
+second occurrence of a repeated hour is written in UTC instead (`calendar_time`).
 
 The document has no METHOD, so DTSTAMP means the last revision of the event (RFC 5545
 section 3.8.7.2). It is set to the window's last change, never to the time of the request,
@@ -32,6 +33,7 @@ __all__ = [
     "PAST_RETENTION",
     "REFRESH_INTERVAL",
     "CalendarWindow",
+    "calendar_time",
     "is_listed",
     "render_calendar",
     "window_sequence",
@@ -79,13 +81,14 @@ def window_sequence(item: CalendarWindow) -> int:
     """Return the event's SEQUENCE: seconds from the maintenance's creation to its last change.
 
     RFC 5545 requires SEQUENCE to grow with every significant revision, such as a new end or
-    a cancellation. No revision counter is stored, but every such change moves the window's
-    last change forward, so the elapsed seconds grow with it. They fit the 32-bit INTEGER for
-    68 years after a maintenance is created.
+    a cancellation. Every change that maintenance_store saves moves the window's last change
+    (`window_last_change`) forward by at least one second, even within the same second as the
+    change before. Both times are whole seconds, so the elapsed seconds grow with every
+    change. They fit the 32-bit INTEGER for 68 years after a maintenance is created.
     """
     last_change = window_last_change(item.window, item.maintenance, item.updates)
     created = item.maintenance.created_at or last_change
-    return max(0, int((last_change - created).total_seconds()))
+    return max(0, int((last_change - _whole_seconds(created)).total_seconds()))
 
 
 def is_listed(item: CalendarWindow, now: datetime) -> bool:
@@ -158,11 +161,11 @@ def _event(
     event.add("dtstamp", last_change)
     event.add("last-modified", last_change)
     if maintenance.created_at is not None:
-        event.add("created", maintenance.created_at.astimezone(UTC).replace(microsecond=0))
+        event.add("created", _whole_seconds(maintenance.created_at))
     event.add("sequence", window_sequence(item))
     # Cancelled windows keep their planned times, so clients can match and strike them.
-    event.add("dtstart", window.starts_at.astimezone(zone).replace(microsecond=0))
-    event.add("dtend", window.effective_end.astimezone(zone).replace(microsecond=0))
+    event.add("dtstart", calendar_time(window.starts_at, zone))
+    event.add("dtend", calendar_time(window.effective_end, zone))
     # A published window is a decision, not a proposal. TENTATIVE would also change with the
     # clock alone, and RFC 5546 counts a STATUS change as a revision.
     event.add("status", "CANCELLED" if window.cancelled_at is not None else "CONFIRMED")
@@ -174,6 +177,25 @@ def _event(
     event.add("transp", "TRANSPARENT")
     event.add("categories", ["Maintenance", *window.components])
     return event
+
+
+def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Return the whole-second time to write for `moment`: local time in `zone`, or UTC.
+
+    A local time with TZID names one instant only when the zone shows that wall time once.
+    In the repeated hour of a fall-back, RFC 5545 section 3.3.5 has readers take the first
+    occurrence, so an instant in the second occurrence is written in UTC instead. The
+    same holds for any local time that does not map back to the same instant.
+    """
+    instant = _whole_seconds(moment)
+    local = instant.astimezone(zone)
+    if local.replace(fold=0).astimezone(UTC) != instant:
+        return instant
+    return local
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def _description(

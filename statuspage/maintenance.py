@@ -108,6 +108,9 @@ class MaintenanceWindow:
     ends_at: datetime  # UTC; later than planned when extended
     ended_at: datetime | None = None  # UTC, when the operator ended it early
     cancelled_at: datetime | None = None
+    # UTC whole seconds: the last stored change to the window, or to its maintenance while the
+    # window was not over. Each change moves it at least one second past the one before.
+    revised_at: datetime | None = None
 
     def status(self, now: datetime) -> WindowStatus:
         if self.cancelled_at is not None:

@@ -9,7 +9,7 @@ comparing the text compares the instants.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,8 +45,21 @@ _EFFECTIVE_END = (
     "then w.ended_at else w.ends_at end)"
 )
 _WINDOW_COLUMNS = (
-    "w.id, w.maintenance_id, m.title, w.starts_at, w.ends_at, w.ended_at, w.cancelled_at"
+    "w.id, w.maintenance_id, m.title, w.starts_at, w.ends_at, w.ended_at, w.cancelled_at, "
+    "w.revised_at"
 )
+# The assignment that records a change of a window at the time bound to `?` in whole seconds,
+# or one second after the window's previous change when that is later. Feeds and calendars
+# show whole seconds, so each change then moves them, even within one second.
+_REVISE = (
+    "revised_at = max(?, coalesce(strftime('%Y-%m-%dT%H:%M:%S.000+00:00', revised_at, "
+    "'+1 second'), ''))"
+)
+# Windows that are neither cancelled nor over. A change to their maintenance counts as a change
+# to them, as `feeds.window_last_change` counts it.
+_NOT_OVER = f"w.cancelled_at is null and {_EFFECTIVE_END} > ?"
+# Ids bound in one `in (...)` list, well below SQLite's limit of 32766 variables.
+_ID_CHUNK = 500
 
 
 # Writes
@@ -85,7 +98,9 @@ def create_maintenance(
         maintenance_id = cursor.lastrowid
         assert maintenance_id is not None
         _replace_components(db, maintenance_id, spec.components)
-        window_ids = _insert_windows(db, maintenance_id, _planned_windows(spec, now))
+        window_ids = _insert_windows(
+            db, maintenance_id, _planned_windows(spec, now), spec.components, now
+        )
         if body.strip():
             first_window = window_ids[0] if window_ids and not spec.recurring else None
             _insert_update(db, maintenance_id, body.strip(), now, now, created_by, first_window)
@@ -95,12 +110,15 @@ def create_maintenance(
 def update_maintenance(
     db: sqlite_utils.Database, maintenance_id: int, spec: MaintenanceSpec, now: datetime
 ) -> None:
-    """Store an edited maintenance and regenerate its windows that have not started.
+    """Store an edited maintenance and apply it to its windows that have not started.
 
-    Windows in progress or completed are kept as history. A recurring maintenance's future windows
-    are replaced by the new schedule's, except cancelled ones, which stay cancelled. A
-    one-off window that has started can no longer move, so moving it raises MaintenanceError.
-    Changing the components once a window has started raises MaintenanceError too.
+    Windows in progress or completed keep their times and components as history. A recurring
+    maintenance's future windows follow the new schedule: a window whose start the schedule no
+    longer has is cancelled, not deleted, so its id is never reused and subscribers learn of
+    the cancellation. A window that an earlier edit cancelled comes back when the schedule
+    has its start again, and a window an operator cancelled stays cancelled. A one-off window
+    that has started can no longer move, so moving it raises MaintenanceError. New components
+    apply to the windows that start after `now`.
     """
     with _write(db):
         current = _maintenance_row(db, maintenance_id)
@@ -110,7 +128,6 @@ def update_maintenance(
                 "A maintenance cannot change between one-off and recurring: delete it and "
                 "create a new one.",
             )
-        _check_component_change(db, maintenance_id, spec, now)
         db.execute(
             """
             update maintenances
@@ -131,9 +148,16 @@ def update_maintenance(
         )
         _replace_components(db, maintenance_id, spec.components)
         if spec.recurring:
-            _regenerate_future_windows(db, maintenance_id, spec, now)
+            end_changed = (current["end_time"], current["timezone"]) != (
+                spec.end_time,
+                spec.timezone,
+            )
+            _regenerate_future_windows(db, maintenance_id, spec, now, end_changed)
         else:
             _move_one_off_window(db, maintenance_id, spec, now)
+        _replace_future_window_components(db, maintenance_id, spec.components, now)
+        # Every window that is not over shows the edited title, description and times.
+        _revise_windows_not_over(db, maintenance_id, now)
 
 
 def materialize_windows(db: sqlite_utils.Database, now: datetime) -> int:
@@ -147,9 +171,12 @@ def materialize_windows(db: sqlite_utils.Database, now: datetime) -> int:
         rows = list(
             db.query("select * from maintenances where schedule is not null and deleted_at is null")
         )
+        components = _components_of(db, [row["id"] for row in rows])
         for row in rows:
-            spec = _spec_from_row(row, ())
-            added += len(_insert_windows(db, row["id"], _planned_windows(spec, now)))
+            spec = _spec_from_row(row, components.get(row["id"], ()))
+            added += len(
+                _insert_windows(db, row["id"], _planned_windows(spec, now), spec.components, now)
+            )
     return added
 
 
@@ -159,7 +186,8 @@ def end_window(db: sqlite_utils.Database, window_id: int, now: datetime) -> Main
         window = _window_for_update(db, window_id)
         check_end_early(window, now)
         db.execute(
-            "update maintenance_windows set ended_at = ? where id = ?", [to_text(now), window_id]
+            f"update maintenance_windows set ended_at = ?, {_REVISE} where id = ?",
+            [to_text(now), _revision_time(now), window_id],
         )
         _touch(db, window.maintenance_id, now)
     return _require_window(db, window_id)
@@ -177,6 +205,7 @@ def extend_window(
             "update maintenance_windows set ends_at = ? where id = ?",
             [to_text(new_end), window_id],
         )
+        # The extended window is not over, so this records its change too.
         _touch(db, window.maintenance_id, now)
     return _require_window(db, window_id)
 
@@ -187,8 +216,8 @@ def cancel_window(db: sqlite_utils.Database, window_id: int, now: datetime) -> M
         window = _window_for_update(db, window_id)
         check_cancel(window, now)
         db.execute(
-            "update maintenance_windows set cancelled_at = ? where id = ?",
-            [to_text(now), window_id],
+            f"update maintenance_windows set cancelled_at = ?, {_REVISE} where id = ?",
+            [to_text(now), _revision_time(now), window_id],
         )
         _touch(db, window.maintenance_id, now)
     return _require_window(db, window_id)
@@ -206,20 +235,21 @@ def cancel_maintenance(db: sqlite_utils.Database, maintenance_id: int, now: date
             "update maintenances set deleted_at = ?, updated_at = ? where id = ?",
             [moment, moment, maintenance_id],
         )
+        revised = _revision_time(now)
         db.execute(
-            """
-            update maintenance_windows set cancelled_at = ?
+            f"""
+            update maintenance_windows set cancelled_at = ?, {_REVISE}
             where maintenance_id = ? and cancelled_at is null and starts_at > ?
             """,
-            [moment, maintenance_id, moment],
+            [moment, revised, maintenance_id, moment],
         )
         db.execute(
-            """
-            update maintenance_windows set ended_at = ?
+            f"""
+            update maintenance_windows set ended_at = ?, {_REVISE}
             where maintenance_id = ? and cancelled_at is null and ended_at is null
               and starts_at <= ? and ends_at > ?
             """,
-            [moment, maintenance_id, moment, moment],
+            [moment, revised, maintenance_id, moment, moment],
         )
 
 
@@ -239,6 +269,15 @@ def add_update(
             window = _window_for_update(db, window_id)
             if window.maintenance_id != maintenance_id:
                 raise MaintenanceNotFound(f"window {window_id} of maintenance {maintenance_id}")
+            # The update is shown with this window even after it is over. `_touch` records
+            # the change of the windows that are not over.
+            db.execute(
+                f"""
+                update maintenance_windows as w set {_REVISE}
+                where w.id = ? and not ({_NOT_OVER})
+                """,
+                [_revision_time(now), window_id, to_text(now)],
+            )
         update_id = _insert_update(db, maintenance_id, body, display_at, now, created_by, window_id)
         _touch(db, maintenance_id, now)
     return MaintenanceUpdate(
@@ -355,6 +394,15 @@ def upcoming_windows(
     )
 
 
+def scheduled_windows(db: sqlite_utils.Database, now: datetime) -> list[MaintenanceWindow]:
+    """Return every window that starts after `now`, however far ahead, earliest first.
+
+    A one-off window may lie years ahead. A recurring maintenance has rows only up to the
+    materialization horizon, so its windows beyond HORIZON are not returned yet.
+    """
+    return _windows(db, "w.starts_at > ?", [to_text(now)])
+
+
 # Helpers
 
 
@@ -377,76 +425,126 @@ def _planned_windows(spec: MaintenanceSpec, now: datetime) -> list[tuple[datetim
 
 
 def _insert_windows(
-    db: sqlite_utils.Database, maintenance_id: int, windows: Iterable[tuple[datetime, datetime]]
+    db: sqlite_utils.Database,
+    maintenance_id: int,
+    windows: Iterable[tuple[datetime, datetime]],
+    components: Iterable[str],
+    now: datetime,
 ) -> list[int]:
-    """Insert windows that do not exist yet (by start); return the ids of those added."""
+    """Insert windows that do not exist yet (by start), each covering `components`.
+
+    Returns the ids of the windows added.
+    """
+    component_ids = tuple(components)
     ids = []
     for starts_at, ends_at in windows:
         cursor = db.execute(
             """
-            insert into maintenance_windows (maintenance_id, starts_at, ends_at)
-            values (?, ?, ?)
+            insert into maintenance_windows (maintenance_id, starts_at, ends_at, revised_at)
+            values (?, ?, ?, ?)
             on conflict (maintenance_id, starts_at) do nothing
             """,
-            [maintenance_id, to_text(starts_at), to_text(ends_at)],
+            [maintenance_id, to_text(starts_at), to_text(ends_at), _revision_time(now)],
         )
         if cursor.rowcount == 1 and cursor.lastrowid is not None:
             ids.append(cursor.lastrowid)
+            _insert_window_components(db, cursor.lastrowid, component_ids)
     return ids
 
 
-def _regenerate_future_windows(
-    db: sqlite_utils.Database, maintenance_id: int, spec: MaintenanceSpec, now: datetime
+def _insert_window_components(
+    db: sqlite_utils.Database, window_id: int, components: Iterable[str]
 ) -> None:
-    moment = to_text(now)
-    future = "select id from maintenance_windows where maintenance_id = ? and starts_at > ?"
-    # Updates about a replaced window stay on the maintenance's timeline.
+    for component_id in components:
+        db.execute(
+            "insert into maintenance_window_components (window_id, component_id) values (?, ?)",
+            [window_id, component_id],
+        )
+
+
+def _replace_future_window_components(
+    db: sqlite_utils.Database, maintenance_id: int, components: Iterable[str], now: datetime
+) -> None:
+    """Give the windows that start after `now`, cancelled ones included, new components."""
+    rows = db.execute(
+        "select id from maintenance_windows where maintenance_id = ? and starts_at > ?",
+        [maintenance_id, to_text(now)],
+    ).fetchall()
+    component_ids = tuple(components)
+    for (window_id,) in rows:
+        db.execute("delete from maintenance_window_components where window_id = ?", [window_id])
+        _insert_window_components(db, window_id, component_ids)
+
+
+def _revise_windows_not_over(db: sqlite_utils.Database, maintenance_id: int, now: datetime) -> None:
+    """Record a change of the maintenance as a change of each of its windows not over."""
     db.execute(
-        f"update maintenance_updates set window_id = null where window_id in ({future})",
-        [maintenance_id, moment],
+        f"""
+        update maintenance_windows as w set {_REVISE}
+        where w.maintenance_id = ? and {_NOT_OVER}
+        """,
+        [_revision_time(now), maintenance_id, to_text(now)],
     )
-    db.execute(
+
+
+def _revision_time(now: datetime) -> str:
+    return to_text(now.replace(microsecond=0))
+
+
+def _regenerate_future_windows(
+    db: sqlite_utils.Database,
+    maintenance_id: int,
+    spec: MaintenanceSpec,
+    now: datetime,
+    end_changed: bool,
+) -> None:
+    """Make the windows that start after `now` follow the schedule of `spec`.
+
+    Windows keep their ids: one whose start is no longer planned is cancelled, and one that
+    an earlier edit cancelled is restored when its start is planned again. When `end_changed`
+    (the end time or the time zone changed), planned windows take the new end, else they keep
+    their end and any extension of it. The caller records the change of the windows that are
+    not over afterwards, and this records it for those it cancels.
+    """
+    moment = to_text(now)
+    revised = _revision_time(now)
+    planned = {to_text(starts_at): ends_at for starts_at, ends_at in _planned_windows(spec, now)}
+    rows = db.execute(
         """
-        delete from maintenance_windows
-        where maintenance_id = ? and starts_at > ? and cancelled_at is null
+        select id, starts_at, ends_at, cancelled_at, cancelled_by_edit from maintenance_windows
+        where maintenance_id = ? and starts_at > ?
         """,
         [maintenance_id, moment],
-    )
-    _insert_windows(db, maintenance_id, _planned_windows(spec, now))
-
-
-def _check_component_change(
-    db: sqlite_utils.Database, maintenance_id: int, spec: MaintenanceSpec, now: datetime
-) -> None:
-    """Reject new components when a window that is not cancelled has started.
-
-    Every window reads its components from the maintenance, so new components would also
-    apply to windows in progress and in the past: the history would show them, and the
-    monitor would record backdated maintenance transitions for them.
-    """
-    # NOTE: components stored per window would let a change apply to upcoming windows only.
-    # That needs a new table, which a schema migration has to add.
-    current = _components_of(db, [maintenance_id]).get(maintenance_id, ())
-    if set(current) == set(spec.components):
-        return
-    started = _windows(
-        db,
-        "w.maintenance_id = ? and w.starts_at <= ?",
-        [maintenance_id, to_text(now)],
-        deleted=True,
-    )
-    if not started:
-        return
-    window = started[-1]
-    zone = ZoneInfo(spec.timezone)
-    raise MaintenanceError(
-        "components",
-        "The components cannot change because the window that started %(start)s covered "
-        "them, and all windows of a maintenance share its components: the change would "
-        "rewrite that window's history. Keep these components, or schedule a new maintenance "
-        "with the new ones.",
-        start=format_local(window.starts_at, zone),
-    )
+    ).fetchall()
+    for window_id, starts_at, ends_at, cancelled_at, cancelled_by_edit in rows:
+        planned_end = planned.pop(starts_at, None)
+        if planned_end is None:
+            if cancelled_at is None:
+                db.execute(
+                    f"""
+                    update maintenance_windows
+                    set cancelled_at = ?, cancelled_by_edit = 1, {_REVISE}
+                    where id = ?
+                    """,
+                    [moment, revised, window_id],
+                )
+        elif cancelled_at is not None:
+            if cancelled_by_edit:
+                db.execute(
+                    """
+                    update maintenance_windows
+                    set cancelled_at = null, cancelled_by_edit = 0, ends_at = ?
+                    where id = ?
+                    """,
+                    [to_text(planned_end), window_id],
+                )
+        elif end_changed and ends_at != to_text(planned_end):
+            db.execute(
+                "update maintenance_windows set ends_at = ? where id = ?",
+                [to_text(planned_end), window_id],
+            )
+    new_windows = sorted((_time(start), end) for start, end in planned.items())
+    _insert_windows(db, maintenance_id, new_windows, spec.components, now)
 
 
 def _move_one_off_window(
@@ -457,7 +555,7 @@ def _move_one_off_window(
         db, "w.maintenance_id = ?", [maintenance_id], include_cancelled=True, deleted=True
     )
     if not windows:
-        _insert_windows(db, maintenance_id, [(spec.starts_at, spec.ends_at)])
+        _insert_windows(db, maintenance_id, [(spec.starts_at, spec.ends_at)], spec.components, now)
         return
     window = windows[0]
     if window.starts_at <= now:
@@ -511,6 +609,7 @@ def _touch(db: sqlite_utils.Database, maintenance_id: int, now: datetime) -> Non
     db.execute(
         "update maintenances set updated_at = ? where id = ?", [to_text(now), maintenance_id]
     )
+    _revise_windows_not_over(db, maintenance_id, now)
 
 
 def _valid_id(row_id: int) -> bool:
@@ -551,7 +650,7 @@ def _windows(
     include_cancelled: bool = False,
     deleted: bool = False,
 ) -> list[MaintenanceWindow]:
-    """Select windows joined with their maintenance's title and components."""
+    """Select windows joined with their maintenance's title, with their own components."""
     filters = [f"({condition})"]
     if not include_cancelled:
         filters.append("w.cancelled_at is null")
@@ -568,20 +667,40 @@ def _windows(
             params,
         )
     )
-    components = _components_of(db, {row["maintenance_id"] for row in rows})
+    components = _window_components(db, [row["id"] for row in rows])
     return [
         MaintenanceWindow(
             id=row["id"],
             maintenance_id=row["maintenance_id"],
             title=row["title"],
-            components=components.get(row["maintenance_id"], ()),
+            components=components.get(row["id"], ()),
             starts_at=_time(row["starts_at"]),
             ends_at=_time(row["ends_at"]),
             ended_at=from_text(row["ended_at"]),
             cancelled_at=from_text(row["cancelled_at"]),
+            revised_at=from_text(row["revised_at"]),
         )
         for row in rows
     ]
+
+
+def _window_components(
+    db: sqlite_utils.Database, window_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """Return each window's components, in the order they were stored."""
+    components: dict[int, list[str]] = {}
+    for first in range(0, len(window_ids), _ID_CHUNK):
+        chunk = window_ids[first : first + _ID_CHUNK]
+        placeholders = ", ".join("?" for _ in chunk)
+        for row in db.query(
+            f"""
+            select window_id, component_id from maintenance_window_components
+            where window_id in ({placeholders}) order by rowid
+            """,
+            chunk,
+        ):
+            components.setdefault(row["window_id"], []).append(row["component_id"])
+    return {key: tuple(value) for key, value in components.items()}
 
 
 def _components_of(

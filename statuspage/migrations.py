@@ -13,6 +13,9 @@ import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
+# A row that refers to a missing row: its table, its rowid and the table it refers to.
+ForeignKeyProblem = tuple[str, int | None, str]
+
 
 def _create_history_tables(db: sqlite_utils.Database) -> None:
     db.table("results").create(
@@ -257,6 +260,70 @@ def _create_hourly_rollups(db: sqlite_utils.Database) -> None:
     db.execute("create index hourly_rollups_hour on hourly_rollups(hour)")
 
 
+def _rebuild_maintenance_windows(db: sqlite_utils.Database) -> None:
+    """Give maintenance windows ids that are never reused, and components of their own.
+
+    SQLite adds AUTOINCREMENT only when a table is created, so the table is rebuilt as its
+    documentation describes: create the new table, copy the rows, drop the old table, rename
+    the new one and recreate the indexes. `migrate` turns foreign keys off around the step,
+    because dropping the old table would otherwise delete every update about a window.
+    """
+    db.execute(
+        """
+        create table maintenance_windows_new (
+            -- AUTOINCREMENT: a deleted window's id is never given to another window, because
+            -- feeds, calendars and links identify windows by id.
+            id integer primary key autoincrement,
+            maintenance_id integer not null references maintenances(id) on delete cascade,
+            starts_at text not null,  -- UTC
+            ends_at text not null,  -- UTC; moved later when the operator extends the window
+            ended_at text,  -- UTC; set when the operator ends the window early
+            cancelled_at text,
+            -- 1 when an edit of the maintenance's schedule cancelled the window, so a later
+            -- edit that plans the same start again restores it; 0 for an operator's cancel.
+            cancelled_by_edit integer not null default 0,
+            -- UTC, whole seconds: the last stored change to the window, or to its maintenance
+            -- while the window was not over. Each change moves it at least one second past the
+            -- one before, so calendar SEQUENCE and DTSTAMP move even within one second.
+            revised_at text,
+            unique (maintenance_id, starts_at)
+        )
+        """
+    )
+    db.execute(
+        """
+        insert into maintenance_windows_new
+            (id, maintenance_id, starts_at, ends_at, ended_at, cancelled_at)
+        select id, maintenance_id, starts_at, ends_at, ended_at, cancelled_at
+        from maintenance_windows
+        """
+    )
+    db.execute("drop table maintenance_windows")
+    db.execute("alter table maintenance_windows_new rename to maintenance_windows")
+    db.execute("create index maintenance_windows_time on maintenance_windows(starts_at, ends_at)")
+
+    # Components per window, so an edit can change the windows that have not started and
+    # leave the history of the others alone.
+    db.execute(
+        """
+        create table maintenance_window_components (
+            window_id integer not null references maintenance_windows(id) on delete cascade,
+            component_id text not null,
+            primary key (window_id, component_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        insert into maintenance_window_components (window_id, component_id)
+        select w.id, c.component_id
+        from maintenance_windows w join maintenance_components c
+            on c.maintenance_id = w.maintenance_id
+        order by w.id, c.rowid
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_history_tables,
     _add_observing_flag,
@@ -264,20 +331,59 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_incident_tables,
     _create_maintenance_tables,
     _create_hourly_rollups,
+    _rebuild_maintenance_windows,
 ]
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Run every migration newer than the database's `user_version`, each in a transaction."""
+    """Run every migration newer than the database's `user_version`, each in a transaction.
+
+    Foreign keys are off while the steps run, so a step may rebuild a table that other tables
+    refer to. A step commits only when it leaves no new row that refers to a missing row, as
+    `PRAGMA foreign_key_check` reports them.
+    """
     current = db.execute("pragma user_version").fetchone()[0]
     if current > len(MIGRATIONS):
         raise RuntimeError(
             f"database schema version {current} is newer than this statuspage "
             f"({len(MIGRATIONS)}); upgrade statuspage or use a backup of the database"
         )
-    for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
-        with db.conn:
-            db.execute("begin immediate")
-            step(db)
-            db.execute(f"pragma user_version = {version}")
-        logger.info("database migrated to schema version %d", version)
+    if current == len(MIGRATIONS):
+        return
+    foreign_keys = db.execute("pragma foreign_keys").fetchone()[0]
+    # SQLite ignores this pragma inside a transaction, so it is set before the first one.
+    db.execute("pragma foreign_keys = off")
+    try:
+        for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
+            with db.conn:
+                db.execute("begin immediate")
+                before = _foreign_key_problems(db)
+                step(db)
+                _check_no_new_problems(before, _foreign_key_problems(db), version)
+                db.execute(f"pragma user_version = {version}")
+            logger.info("database migrated to schema version %d", version)
+    finally:
+        db.execute(f"pragma foreign_keys = {'on' if foreign_keys else 'off'}")
+
+
+def _foreign_key_problems(db: sqlite_utils.Database) -> set[ForeignKeyProblem]:
+    """Return (table, rowid, parent table) of each row that refers to a missing row."""
+    return {(row[0], row[1], row[2]) for row in db.execute("pragma foreign_key_check")}
+
+
+def _check_no_new_problems(
+    before: set[ForeignKeyProblem], after: set[ForeignKeyProblem], version: int
+) -> None:
+    """Raise RuntimeError, which rolls the step back, when the step broke a reference.
+
+    Rows that referred to missing rows before the step are left alone: the step did not
+    cause them, and refusing to start over them would lock the operator out of an upgrade.
+    """
+    new = sorted(after - before, key=repr)
+    if new:
+        table, rowid, parent = new[0]
+        raise RuntimeError(
+            f"schema migration {version} would leave {len(new)} rows that refer to missing "
+            f"rows, the first in table {table} (rowid {rowid}, parent table {parent}), so it "
+            "was rolled back; report this as a bug in statuspage"
+        )

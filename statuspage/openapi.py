@@ -8,12 +8,20 @@ that the read responses match their schemas, so a route change must change this 
 from __future__ import annotations
 
 import enum
+import sys
 from typing import Any
 
 from statuspage import __version__
 from statuspage.incident_forms import API_COMPONENT_STATES, MAX_BODY_LENGTH, MAX_TITLE_LENGTH
 from statuspage.incidents import Impact, IncidentStatus
-from statuspage.maintenance import WindowStatus
+from statuspage.maintenance import (
+    EARLIEST_TIME,
+    LATEST_TIME,
+    MAX_WINDOW_LENGTH,
+    PAST_START_MARGIN,
+    WindowStatus,
+)
+from statuspage.maintenance import TEXT_MAX_LENGTH as MAINTENANCE_TEXT_MAX_LENGTH
 from statuspage.snapshot import HISTORY_DAYS, UPTIME_PERIODS
 from statuspage.state import EffectiveState, State
 
@@ -95,7 +103,17 @@ def _schemas() -> dict[str, Schema]:
                 "page": _ref("Page"),
                 "status": {
                     **_enum(EffectiveState),
-                    "description": "The worst state among components with data.",
+                    "description": (
+                        "What the page banner shows, by the same rule as the indicator of "
+                        "/api/v2/status.json. It is the worst `state` among components with "
+                        "data, raised to the impact of the worst open incident: minor gives "
+                        "degraded, major partial_outage and critical major_outage. A major "
+                        "outage of some components gives partial_outage; major_outage needs "
+                        "every component with data that is not in maintenance to have one, "
+                        "or a critical incident. maintenance means nothing is worse while a "
+                        "window is in progress, and no_data that no component has data and "
+                        "no incident with an impact is open."
+                    ),
                 },
                 "description": {"type": "string"},
                 "active_incidents": {"type": "integer", "minimum": 0},
@@ -288,8 +306,21 @@ def _schemas() -> dict[str, Schema]:
         "NewMaintenance": _object(
             {
                 "name": {"type": "string", "maxLength": MAX_TITLE_LENGTH},
-                "scheduled_for": {**TIME, "description": "With a UTC offset."},
-                "scheduled_until": {**TIME, "description": "With a UTC offset."},
+                "scheduled_for": {
+                    **TIME,
+                    "description": (
+                        f"With a UTC offset, from {EARLIEST_TIME:%Y-%m-%d} to before "
+                        f"{LATEST_TIME:%Y-%m-%d} UTC, and at most "
+                        f"{PAST_START_MARGIN.total_seconds() // 60:.0f} minutes in the past."
+                    ),
+                },
+                "scheduled_until": {
+                    **TIME,
+                    "description": (
+                        "With a UTC offset; after `scheduled_for` and at most "
+                        f"{MAX_WINDOW_LENGTH.days} days after it."
+                    ),
+                },
                 "components": {
                     "oneOf": [
                         {
@@ -299,8 +330,16 @@ def _schemas() -> dict[str, Schema]:
                         {"type": "array", "items": {"type": "string"}},
                     ]
                 },
-                "body": {"type": "string", "description": "Markdown text of a first update."},
-                "description": {"type": "string", "description": "Markdown"},
+                "body": {
+                    "type": "string",
+                    "maxLength": MAINTENANCE_TEXT_MAX_LENGTH,
+                    "description": "Markdown text of a first update.",
+                },
+                "description": {
+                    "type": "string",
+                    "maxLength": MAINTENANCE_TEXT_MAX_LENGTH,
+                    "description": "Markdown",
+                },
                 "timezone": {
                     "type": "string",
                     "description": "IANA time zone of the maintenance; the page's by default.",
@@ -326,7 +365,12 @@ def _wrapped(name: str, *wrappers: str) -> Schema:
 
 
 WRITE_ERRORS = {
-    "400": _error("The body is not a JSON object."),
+    "400": _error(
+        "The body is not valid UTF-8 JSON or not a JSON object, nests arrays or objects "
+        "more deeply than the parser allows (about 1000 levels, Python's recursion limit), "
+        f"has a number with more than {sys.get_int_max_str_digits()} digits, or has a "
+        "string with an unpaired UTF-16 surrogate escape."
+    ),
     "401": _error("The API key is missing, unknown, revoked or expired."),
     "413": _error("The body is larger than 256 KiB."),
     "422": _error("A field is invalid; `field` names it."),

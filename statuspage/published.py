@@ -14,7 +14,7 @@ import sqlite_utils
 
 from statuspage import incident_store, maintenance_store
 from statuspage.incidents import Incident
-from statuspage.maintenance import HORIZON, Maintenance, MaintenanceUpdate, MaintenanceWindow
+from statuspage.maintenance import Maintenance, MaintenanceUpdate, MaintenanceWindow
 from statuspage.store import to_text
 
 # Incidents published, most recent first. Feeds keep the 50 most recently updated entries and
@@ -40,15 +40,18 @@ class Published:
 def load_published(db: sqlite_utils.Database, now: datetime) -> Published:
     """Read what visitors may see at `now`. Call on the store's thread.
 
-    Windows are those in progress, those scheduled up to the materialization horizon, those
-    that ended or were cancelled in the last RECENT_WINDOW_DAYS, and the cancelled windows of
-    maintenances deleted in that time, so subscribers learn of the cancellation.
+    Windows are those in progress and every scheduled one, however far ahead: a one-off
+    window may lie years ahead, and recurring windows exist up to the materialization
+    horizon. Also included are the windows that ended or were cancelled in the last
+    RECENT_WINDOW_DAYS, and the cancelled windows of maintenances deleted in that time, so
+    subscribers learn of the cancellation. Feeds select from these the windows they announce
+    (`feeds.window_is_announced`).
     """
     incidents = incident_store.list_incidents(db, limit=INCIDENT_LIMIT)
     windows: dict[int, MaintenanceWindow] = {}
     for window in (
         *maintenance_store.active_windows(db, now),
-        *maintenance_store.upcoming_windows(db, now, HORIZON.days + 1),
+        *maintenance_store.scheduled_windows(db, now),
         *maintenance_store.recent_windows(db, now, RECENT_WINDOW_DAYS),
     ):
         windows[window.id] = window

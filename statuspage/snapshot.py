@@ -10,6 +10,7 @@ display time), both here and on the history page, so each incident is listed onc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -30,7 +31,7 @@ from statuspage.state import (
     covered_at,
     effective_state,
     maintenance_coverage,
-    overall_state,
+    page_state,
     split_by_coverage,
 )
 from statuspage.store import (
@@ -42,6 +43,8 @@ from statuspage.store import (
     split_by_hour,
 )
 from statuspage.uptime import DayUptime, daily_uptime, overall_ratio
+
+logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 90
 # Uptime periods shown by the API, badges and metrics. "24h" comes from the hourly rollups: the
@@ -100,7 +103,7 @@ class Snapshot:
     built_at: datetime
     site: Site
     today: date  # in the site's time zone
-    overall: EffectiveState  # the worst effective state, for the banner
+    overall: EffectiveState  # the banner's state, `state.page_state`
     components: tuple[ComponentView, ...]
     groups: tuple[Group, ...]
     active_incidents: tuple[Incident, ...] = ()  # newest start first
@@ -201,7 +204,10 @@ def build_snapshot(config: Config, store: Store, now: datetime) -> Snapshot:
         built_at=now,
         site=config.site,
         today=today,
-        overall=overall_state(view.effective_state for view in views),
+        overall=page_state(
+            (view.effective_state for view in views),
+            (incident.impact for incident in open_incidents),
+        ),
         components=tuple(views),
         groups=_group(views),
         active_incidents=tuple(open_incidents),
@@ -235,7 +241,9 @@ def build_history(
     )
     maintenance: dict[date, list[MaintenanceWindow]] = {}
     for window in maintenance_store.windows_between(db, start, end):
-        day = window.starts_at.astimezone(zone).date()
+        day = _local_date(window.starts_at, zone, "maintenance window", window.id)
+        if day is None:
+            continue
         if window.status(now) is WindowStatus.COMPLETED and month <= day <= last_day:
             maintenance.setdefault(day, []).append(window)
 
@@ -267,10 +275,39 @@ def group_incidents_by_day(
     """
     grouped: dict[date, list[Incident]] = {}
     for incident in sorted(incidents, key=incident_started_at, reverse=True):
-        day = incident_started_at(incident).astimezone(zone).date()
-        if first_day <= day <= last_day:
+        day = _local_date(incident_started_at(incident), zone, "incident", incident.id)
+        if day is not None and first_day <= day <= last_day:
             grouped.setdefault(day, []).append(incident)
     return grouped
+
+
+# (kind, id) of the records logged by `_local_date`, so a snapshot rebuilt every minute logs
+# each of them once per process.
+_logged_out_of_range: set[tuple[str, int]] = set()
+
+
+def _local_date(moment: datetime, zone: ZoneInfo, kind: str, record_id: int) -> date | None:
+    """Return the local date of `moment` in `zone`, or None when it has none.
+
+    Validation keeps times within years 1970 to 9000, but rows stored before it did may hold
+    a time such as year 1, whose local time in a zone west of UTC falls before year 1, which
+    datetime cannot represent. Such a record is left out of the days instead of failing the
+    whole snapshot.
+    """
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        if (kind, record_id) not in _logged_out_of_range:
+            _logged_out_of_range.add((kind, record_id))
+            logger.warning(
+                "%s %d starts at %s, which has no local date in %s, so the status page and "
+                "the history leave it out of their days",
+                kind,
+                record_id,
+                moment.isoformat(),
+                zone.key,
+            )
+        return None
 
 
 def _day_events(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from statuspage.config import Component
-from statuspage.incidents import ComponentImpact
+from statuspage.incidents import ComponentImpact, Impact
 from statuspage.maintenance import MaintenanceWindow
 from statuspage.result import Outcome, Result
 
@@ -53,6 +53,14 @@ EFFECTIVE_SEVERITY = {
     EffectiveState.MAINTENANCE: 2,
     EffectiveState.OPERATIONAL: 1,
     EffectiveState.NO_DATA: 0,
+}
+
+# The page-wide state that an open incident's impact shows, as Statuspage's status indicator
+# ranks them: minor matches degraded, major a partial outage and critical a major outage.
+IMPACT_STATES = {
+    Impact.MINOR: EffectiveState.DEGRADED,
+    Impact.MAJOR: EffectiveState.PARTIAL_OUTAGE,
+    Impact.CRITICAL: EffectiveState.MAJOR_OUTAGE,
 }
 
 _CHECK_EFFECTIVE_STATES = {
@@ -174,6 +182,20 @@ def overall_state(states: Iterable[EffectiveState]) -> EffectiveState:
             return EffectiveState.MAJOR_OUTAGE
         return EffectiveState.PARTIAL_OUTAGE
     return worst
+
+
+def page_state(
+    component_states: Iterable[EffectiveState], incident_impacts: Iterable[Impact]
+) -> EffectiveState:
+    """Return the state of the whole page: the components' `overall_state`, raised to the
+    state of the worst impact among open incidents (`IMPACT_STATES`).
+
+    An operator may open an incident without declaring a state for any component, and its
+    impact still shows on the banner, as the Statuspage v2 indicator shows it.
+    """
+    states = [overall_state(component_states)]
+    states += [IMPACT_STATES[impact] for impact in incident_impacts if impact in IMPACT_STATES]
+    return max(states, key=EFFECTIVE_SEVERITY.__getitem__)
 
 
 def maintenance_coverage(

@@ -168,15 +168,21 @@ def test_admin_writes_reject_missing_csrf_token(client: TestClient, app: Starlet
     assert wrong == []
 
 
+# Methods that change nothing, so they need no key: GET reads, and OPTIONS lists a path's methods.
+READ_METHODS = {"GET", "OPTIONS"}
+
+
 def test_walk_finds_api_writes(app: Starlette) -> None:
-    writes = [request for request in requests_under(app, "/api/v1") if request[0] != "GET"]
+    writes = [
+        request for request in requests_under(app, "/api/v1") if request[0] not in READ_METHODS
+    ]
     assert writes != []
 
 
 def test_api_writes_reject_missing_key(client: TestClient, app: Starlette) -> None:
     wrong = []
     for method, path in requests_under(app, "/api/v1"):
-        if method == "GET":
+        if method in READ_METHODS:
             continue
         response = client.request(method, path, json={"incident": {"name": "Outage"}})
         challenge = response.headers.get("www-authenticate", "")
@@ -189,7 +195,7 @@ def test_api_writes_reject_unknown_key(client: TestClient, app: Starlette) -> No
     wrong = []
     headers = {"Authorization": f"Bearer {accounts.new_api_key()}"}
     for method, path in requests_under(app, "/api/v1"):
-        if method == "GET":
+        if method in READ_METHODS:
             continue
         response = client.request(method, path, headers=headers, json={})
         if response.status_code != 401:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import time_machine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -554,6 +555,24 @@ def test_login_form_without_length_is_rejected(client: TestClient) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 411
+
+
+def login_form_request(length: bytes) -> Request:
+    headers = [(b"content-length", length)]
+    return Request({"type": "http", "method": "POST", "headers": headers, "path": "/admin/login"})
+
+
+def test_login_rejects_non_ascii_length() -> None:
+    # Latin-1 0xB2 is "²", which str.isdigit() accepts and int() rejects.
+    with pytest.raises(HTTPException) as raised:
+        auth._check_login_form_size(login_form_request(b"\xb2"))
+    assert raised.value.status_code == 411
+
+
+def test_login_rejects_huge_length() -> None:
+    with pytest.raises(HTTPException) as raised:
+        auth._check_login_form_size(login_form_request(b"9" * 5000))
+    assert raised.value.status_code == 413
 
 
 def test_csrf_token_needs_operator_required() -> None:

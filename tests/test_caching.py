@@ -22,6 +22,7 @@ from statuspage.web.caching import (
     PUBLIC_CACHE_CONTROL,
     CachedResponse,
     ResponseCache,
+    cache_key,
     not_modified,
 )
 from statuspage.web.context import AppContext
@@ -271,6 +272,17 @@ def test_month_parameter_renders_each_month(app: App, renders: dict[str, Counter
     assert renders["page"].calls == 2
 
 
+def test_repeated_parameter_order_is_part_of_key(app: App) -> None:
+    first = app.client.get("/api/v1/components/api/history?days=1&days=2")
+    second = app.client.get("/api/v1/components/api/history?days=2&days=1")
+    assert (len(first.json()["days"]), len(second.json()["days"])) == (2, 1)
+
+
+def test_repeated_parameter_keeps_every_value_in_key() -> None:
+    scope = {"path": "/history", "query_string": b"month=2026-11&x=1&month=2026-10"}
+    assert cache_key(scope, include_host=False) == "/history?month=2026-11&month=2026-10"
+
+
 def test_host_is_part_of_key_without_site_url(app: App) -> None:
     app.client.get("/feed.atom")
     other = app.client.get("/feed.atom", headers={"Host": "status.example.org"})
@@ -302,6 +314,42 @@ def test_cache_moves_last_modified_on_new_body() -> None:
     put(cache, snapshot_at(NOW), "/", b"old")
     later = put(cache, snapshot_at(NOW + timedelta(minutes=5)), "/", b"new")
     assert later.last_modified == NOW + timedelta(minutes=5)
+
+
+def test_last_modified_moves_within_second() -> None:
+    cache = ResponseCache()
+    first = put(cache, snapshot_at(NOW + timedelta(milliseconds=100)), "/", b"old")
+    second = put(cache, snapshot_at(NOW + timedelta(milliseconds=600)), "/", b"new")
+    assert second.last_modified > first.last_modified
+
+
+def test_new_body_within_second_is_200() -> None:
+    cache = ResponseCache()
+    first = put(cache, snapshot_at(NOW + timedelta(milliseconds=100)), "/", b"old")
+    second = put(cache, snapshot_at(NOW + timedelta(milliseconds=600)), "/", b"new")
+    since = format_datetime(first.last_modified, usegmt=True)
+    assert not not_modified(Headers({"if-modified-since": since}), second)
+
+
+def test_last_modified_grows_per_new_body() -> None:
+    cache = ResponseCache()
+    times = [
+        put(cache, snapshot_at(NOW + timedelta(milliseconds=n)), "/", body).last_modified
+        for n, body in ((0, b"a"), (300, b"b"), (600, b"a"))
+    ]
+    assert times == [NOW, NOW + timedelta(seconds=1), NOW + timedelta(seconds=2)]
+
+
+def test_body_after_stale_response_is_later() -> None:
+    cache = ResponseCache()
+    put(cache, snapshot_at(NOW), "/", b"old")
+    stale_snapshot = snapshot_at(NOW + timedelta(milliseconds=100))
+    cache.get(stale_snapshot, "/")
+    current = snapshot_at(NOW + timedelta(milliseconds=200))
+    cache.get(current, "/")
+    stale = cache.put(stale_snapshot, "/", (), b"stale")
+    kept = cache.put(current, "/", (), b"old")
+    assert kept.last_modified > stale.last_modified
 
 
 def test_cache_last_modified_has_whole_seconds() -> None:

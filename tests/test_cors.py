@@ -97,10 +97,32 @@ def test_preflight_allows_validator_headers(app: App) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/maintenances"])
-def test_preflight_for_write_is_refused(app: App, path: str) -> None:
+def test_preflight_for_write_has_no_cors(app: App, path: str) -> None:
     answer = preflight(app, path, "POST")
-    assert answer["status"] == "405"
     assert "access-control-allow-origin" not in answer
+    assert "access-control-allow-methods" not in answer
+
+
+@pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/maintenances"])
+def test_options_lists_every_method_of_write_path(app: App, path: str) -> None:
+    response = app.client.options(path, headers=ORIGIN)
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+
+
+def test_options_of_update_path_lists_post(app: App) -> None:
+    response = app.client.options("/api/v1/incidents/1/updates")
+    assert response.headers["allow"] == "POST, OPTIONS"
+
+
+def test_options_of_read_path_lists_reads(app: App) -> None:
+    response = app.client.options("/api/v1/status")
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_options_of_write_path_has_no_cors(app: App) -> None:
+    response = app.client.options("/api/v1/incidents", headers=ORIGIN)
+    assert "access-control-allow-origin" not in response.headers
 
 
 def test_preflight_for_admin_is_refused(app: App) -> None:

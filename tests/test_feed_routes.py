@@ -2,6 +2,7 @@
 
 import calendar
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ import feedparser
 import pytest
 from icalendar import Calendar
 
+from statuspage import maintenance_store
+from statuspage.maintenance import MaintenanceSpec
 from tests.pages import find_element
-from tests.public_app import App, running_app
+from tests.public_app import NOW, App, running_app
 
 FEEDS = ("/feed.rss", "/feed.atom", "/maintenance.rss", "/maintenance.atom")
 SITE_URL = 'url = "https://status.example.com/"'
@@ -144,6 +147,26 @@ def test_maintenance_feed_lists_window_as_soon_as_scheduled(app: App) -> None:
     assert titles == ["Maintenance scheduled: Database upgrade (2027-01-13 12:00 JST)"]
 
 
+@pytest.mark.parametrize("path", FEEDS)
+def test_feed_lists_window_far_ahead(app: App, path: str) -> None:
+    window_id = app.post_maintenance(timedelta(days=200), timedelta(hours=1))
+    links = [entry.link for entry in parse(app, path).entries]
+    assert links == [f"http://testserver/maintenance/windows/{window_id}"]
+
+
+def test_window_far_ahead_is_published_when_scheduled(app: App) -> None:
+    app.post_maintenance(timedelta(days=200), timedelta(hours=1))
+    entry = parse(app, "/maintenance.atom").entries[0]
+    assert datetime.fromtimestamp(calendar.timegm(entry.published_parsed), tz=UTC) == NOW
+
+
+def test_calendar_lists_window_far_ahead(app: App) -> None:
+    window_id = app.post_maintenance(timedelta(days=200), timedelta(hours=1))
+    assert [str(event["url"]) for event in events(app)] == [
+        f"http://testserver/maintenance/windows/{window_id}"
+    ]
+
+
 def test_site_feed_lists_window(app: App) -> None:
     app.post_maintenance(timedelta(days=2), timedelta(hours=1))
     titles = [entry.title for entry in parse(app, "/feed.atom").entries]
@@ -162,6 +185,47 @@ def test_window_entry_shows_start_when_window_starts(app: App) -> None:
     app.refresh()
     titles = [entry.title for entry in parse(app, "/maintenance.atom").entries]
     assert titles == ["Maintenance in progress: Database upgrade (2026-12-04 13:00 JST)"]
+
+
+def schedule_weekly_then_move(app: App) -> list[int]:
+    """Schedule a weekly maintenance, move it an hour later, and return the first window ids."""
+    store = app.context.store
+    weekly = MaintenanceSpec(
+        title="Weekly restart",
+        description="",
+        timezone="Asia/Tokyo",
+        components=("api",),
+        schedule="0 3 * * SUN",
+        start_time="03:00",
+        end_time="03:10",
+    )
+    later = replace(weekly, schedule="0 4 * * SUN", start_time="04:00", end_time="04:10")
+    now = datetime.now(UTC)
+    assert app.client.portal is not None
+    maintenance_id = app.client.portal.call(
+        store.call, maintenance_store.create_maintenance, store.db, weekly, now, "alice"
+    )
+    windows = app.client.portal.call(
+        store.call, maintenance_store.windows_of, store.db, maintenance_id
+    )
+    app.client.portal.call(
+        store.call, maintenance_store.update_maintenance, store.db, maintenance_id, later, now
+    )
+    app.refresh()
+    return [window.id for window in windows]
+
+
+def test_schedule_edit_cancels_calendar_events(app: App) -> None:
+    old_ids = schedule_weekly_then_move(app)
+    statuses = {str(event["UID"]): str(event["STATUS"]) for event in events(app)}
+    assert statuses[f"maintenance-window-{old_ids[0]}@testserver"] == "CANCELLED"
+
+
+def test_schedule_edit_publishes_cancelled_entry(app: App) -> None:
+    old_ids = schedule_weekly_then_move(app)
+    titles = {entry.link: entry.title for entry in parse(app, "/maintenance.atom").entries}
+    link = f"http://testserver/maintenance/windows/{old_ids[0]}"
+    assert titles[link] == "Maintenance cancelled: Weekly restart (2026-12-06 03:00 JST)"
 
 
 # Component feeds

@@ -695,6 +695,30 @@ def test_window_last_change_counts_extension() -> None:
     assert window_last_change(extended, touched, ()) == extended_at
 
 
+def test_window_last_change_counts_revised_at() -> None:
+    created = T0 + timedelta(milliseconds=100)
+    owner = replace(maintenance(), created_at=created, updated_at=created)
+    touched = replace(owner, updated_at=created + timedelta(milliseconds=200))
+    revised = replace(window(), revised_at=T0 + timedelta(seconds=1))
+
+    assert window_last_change(revised, touched, ()) == T0 + timedelta(seconds=1)
+
+
+def test_window_entry_updated_moves_within_creation_second() -> None:
+    created = T0 + timedelta(milliseconds=700)
+    owner = replace(maintenance(), created_at=created, updated_at=created)
+    touched = replace(owner, updated_at=created + timedelta(milliseconds=200))
+    planned = window()
+    cancelled = replace(
+        planned, cancelled_at=touched.updated_at, revised_at=T0 + timedelta(seconds=1)
+    )
+
+    before = maintenance_entry(planned, owner, (), BASE_URL, TOKYO, created)
+    after = maintenance_entry(cancelled, touched, (), BASE_URL, TOKYO, touched.updated_at)
+
+    assert after.updated > before.updated
+
+
 def test_format_time_without_abbreviation_shows_offset_only() -> None:
     moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

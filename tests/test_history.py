@@ -168,6 +168,26 @@ def test_malformed_month_is_rejected(config: Config, data_dir: Path, month: str)
     )
 
 
+def test_long_month_is_cut_in_message(config: Config, data_dir: Path) -> None:
+    status, html = get(config, data_dir, "/history?month=" + "x" * 5000)
+    assert status == 400
+    assert element_text(html, "month-error") == (
+        f"'{'x' * 59}…' is not a month: use YYYY-MM, for example 2026-12."
+    )
+
+
+def test_long_month_gives_short_page(config: Config, data_dir: Path) -> None:
+    _, short = get(config, data_dir, "/history?month=x")
+    _, long = get(config, data_dir, "/history?month=" + "x" * 5000)
+    assert len(long) - len(short) < 100
+
+
+def test_month_with_other_digits_is_rejected(config: Config, data_dir: Path) -> None:
+    arabic_indic = "\u0662\u0660\u0662\u0666-\u0661\u0661"  # 2026-11 in Arabic-Indic digits
+    status, _ = get(config, data_dir, f"/history?month={arabic_indic}")
+    assert status == 400
+
+
 def test_future_month_is_rejected(config: Config, data_dir: Path) -> None:
     status, html = get(config, data_dir, "/history?month=2027-01")
     assert status == 400

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
 from icalendar import Calendar
 
+from statuspage import maintenance_store
 from statuspage.ical import (
     CANCELLED_RETENTION,
     PAST_RETENTION,
@@ -17,10 +19,12 @@ from statuspage.ical import (
 )
 from statuspage.maintenance import (
     Maintenance,
+    MaintenanceSpec,
     MaintenanceUpdate,
     MaintenanceWindow,
     recurring_windows,
 )
+from statuspage.store import Store
 
 BASE_URL = "https://status.example.com"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -401,3 +405,152 @@ def test_sequence_ignores_later_change_to_other_window() -> None:
     later_edit = maintenance(updated_at=planned.ends_at + timedelta(days=3))
 
     assert window_sequence(item(planned, later_edit)) == window_sequence(item(planned))
+
+
+# Repeated hours of a fall-back
+
+
+def fall_back_event(start: datetime, timezone: str) -> Any:
+    owner = maintenance(timezone)
+    planned = window(starts_at=start, ends_at=start + timedelta(minutes=10))
+    return only_event(render([item(planned, owner)], now=start - timedelta(days=1)))
+
+
+def test_berlin_second_occurrence_written_in_utc() -> None:
+    # 02:15 CET, after the clocks went back from 03:00 CEST to 02:00 CET.
+    start = datetime(2027, 10, 31, 1, 15, tzinfo=UTC)
+    owner = maintenance()
+    planned = window(starts_at=start, ends_at=start + timedelta(minutes=10))
+
+    document = render([item(planned, owner)], now=start - timedelta(days=1))
+
+    assert b"DTSTART:20271031T011500Z\r\n" in document
+
+
+def test_berlin_second_occurrence_parses_back_to_instant() -> None:
+    start = datetime(2027, 10, 31, 1, 15, tzinfo=UTC)
+
+    event = fall_back_event(start, "Europe/Berlin")
+
+    assert event.decoded("DTSTART") == start
+
+
+def test_berlin_first_occurrence_keeps_tzid() -> None:
+    # 02:15 CEST, before the clocks go back.
+    start = datetime(2027, 10, 31, 0, 15, tzinfo=UTC)
+
+    event = fall_back_event(start, "Europe/Berlin")
+
+    assert event["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert event.decoded("DTSTART").replace(tzinfo=None) == datetime(2027, 10, 31, 2, 15)
+
+
+def test_new_york_second_occurrence_written_in_utc() -> None:
+    # 01:30 EST, after the clocks went back from 02:00 EDT to 01:00 EST.
+    start = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)
+    owner = maintenance("America/New_York")
+    planned = window(starts_at=start, ends_at=start + timedelta(minutes=10))
+
+    document = render([item(planned, owner)], now=start - timedelta(days=1))
+
+    assert b"DTSTART:20271107T063000Z\r\n" in document
+
+
+def test_new_york_second_occurrence_parses_back_to_instant() -> None:
+    start = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)
+
+    event = fall_back_event(start, "America/New_York")
+
+    assert event.decoded("DTSTART") == start
+
+
+def test_new_york_first_occurrence_keeps_tzid() -> None:
+    # 01:30 EDT, before the clocks go back.
+    start = datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
+
+    event = fall_back_event(start, "America/New_York")
+
+    assert event["DTSTART"].params["TZID"] == "America/New_York"
+
+
+def test_end_in_second_occurrence_written_in_utc() -> None:
+    # 01:50 CEST (first pass) to 02:30 CET (second pass): the end alone is ambiguous.
+    start = datetime(2027, 10, 30, 23, 50, tzinfo=UTC)
+    end = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+    planned = window(starts_at=start, ends_at=end)
+
+    event = only_event(render([item(planned)], now=start - timedelta(days=1)))
+
+    assert event["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert event.decoded("DTEND") == end
+
+
+# Changes within a second
+
+
+def test_sequence_increases_for_change_within_creation_second() -> None:
+    created = CREATED + timedelta(milliseconds=700)
+    owner = replace(maintenance(), created_at=created, updated_at=created)
+    touched = replace(owner, updated_at=created + timedelta(milliseconds=200))
+    planned = window()
+    extended = replace(
+        planned,
+        ends_at=planned.ends_at + timedelta(minutes=5),
+        revised_at=CREATED + timedelta(seconds=1),
+    )
+
+    assert window_sequence(item(extended, touched)) > window_sequence(item(planned, owner))
+
+
+def test_dtstamp_moves_for_change_within_creation_second() -> None:
+    created = CREATED + timedelta(milliseconds=100)
+    owner = replace(maintenance(), created_at=created, updated_at=created)
+    touched = replace(owner, updated_at=created + timedelta(milliseconds=200))
+    planned = window()
+    cancelled = replace(
+        planned, cancelled_at=touched.updated_at, revised_at=CREATED + timedelta(seconds=1)
+    )
+
+    before = only_event(render([item(planned, owner)]))
+    after = only_event(render([item(cancelled, touched)]))
+
+    assert after.decoded("DTSTAMP") > before.decoded("DTSTAMP")
+
+
+def test_every_stored_change_raises_sequence(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    created = datetime(2026, 3, 20, 9, 0, 0, 100_000, tzinfo=UTC)
+    start = created + timedelta(days=2)
+    spec = MaintenanceSpec(
+        title="Database upgrade",
+        description="",
+        timezone="Europe/Berlin",
+        components=("db",),
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+    )
+    maintenance_id = maintenance_store.create_maintenance(store.db, spec, created, "alice")
+    window_id = maintenance_store.windows_of(store.db, maintenance_id)[0].id
+
+    def stored_event() -> tuple[int, datetime]:
+        owner = maintenance_store.get_maintenance(store.db, maintenance_id)
+        planned = maintenance_store.get_window(store.db, window_id)
+        assert owner is not None and planned is not None
+        event = only_event(render([CalendarWindow(planned, owner)], now=created))
+        return event.decoded("SEQUENCE"), event.decoded("DTSTAMP")
+
+    seen = [stored_event()]
+    new_end = start + timedelta(hours=2)
+    moment = created + timedelta(milliseconds=200)
+    maintenance_store.extend_window(store.db, window_id, new_end, moment)
+    seen.append(stored_event())
+    maintenance_store.extend_window(store.db, window_id, new_end + timedelta(minutes=1), moment)
+    seen.append(stored_event())
+    maintenance_store.cancel_window(store.db, window_id, created + timedelta(milliseconds=300))
+    seen.append(stored_event())
+    store.close()
+
+    sequences = [sequence for sequence, _ in seen]
+    stamps = [stamp for _, stamp in seen]
+    assert sequences == sorted(set(sequences))
+    assert stamps == sorted(set(stamps))

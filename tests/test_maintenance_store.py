@@ -14,6 +14,7 @@ from statuspage.maintenance import (
     MaintenanceError,
     MaintenanceNotFound,
     MaintenanceSpec,
+    MaintenanceWindow,
     WindowStatus,
 )
 from statuspage.store import Store
@@ -49,6 +50,14 @@ def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
 
 def window_count(db: sqlite_utils.Database) -> int:
     return int(db.execute("select count(*) from maintenance_windows").fetchone()[0])
+
+
+def live_windows(db: sqlite_utils.Database, maintenance_id: int) -> list[MaintenanceWindow]:
+    """Return the maintenance's windows that are not cancelled, earliest first."""
+    return [w for w in ms.windows_of(db, maintenance_id) if w.cancelled_at is None]
+
+
+LATER = replace(WEEKLY, schedule="0 4 * * SUN", start_time="04:00", end_time="04:30")
 
 
 # Create
@@ -138,12 +147,91 @@ def test_materialize_skips_deleted_maintenance(db: sqlite_utils.Database) -> Non
 
 def test_edit_regenerates_future_windows(db: sqlite_utils.Database) -> None:
     maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
-    later = replace(WEEKLY, schedule="0 4 * * SUN", start_time="04:00", end_time="04:30")
-    ms.update_maintenance(db, maintenance_id, later, NOW)
-    windows = ms.windows_of(db, maintenance_id)
+    ms.update_maintenance(db, maintenance_id, LATER, NOW)
+    windows = live_windows(db, maintenance_id)
     assert len(windows) == 13
     assert windows[0].starts_at == SUNDAY_3AM_TOKYO + timedelta(hours=1)
     assert windows[0].ends_at - windows[0].starts_at == timedelta(minutes=30)
+
+
+def test_edit_cancels_windows_left_out_of_schedule(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    before = ms.windows_of(db, maintenance_id)
+    ms.update_maintenance(db, maintenance_id, LATER, NOW)
+    after = {w.id: w for w in ms.windows_of(db, maintenance_id)}
+    assert [after[w.id].cancelled_at for w in before] == [NOW] * len(before)
+
+
+def test_edit_gives_new_windows_new_ids(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    old_ids = {w.id for w in ms.windows_of(db, maintenance_id)}
+    ms.update_maintenance(db, maintenance_id, LATER, NOW)
+    new_ids = {w.id for w in live_windows(db, maintenance_id)}
+    assert old_ids & new_ids == set()
+
+
+def test_deleted_window_id_is_not_reused(db: sqlite_utils.Database) -> None:
+    ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    db.execute("delete from maintenance_windows")
+    maintenance_id = ms.create_maintenance(db, ONE_OFF, NOW, "alice")
+    assert ms.windows_of(db, maintenance_id)[0].id == 2
+
+
+def test_edit_back_restores_cancelled_windows(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    original = [w.id for w in ms.windows_of(db, maintenance_id)]
+    ms.update_maintenance(db, maintenance_id, LATER, NOW)
+    ms.update_maintenance(db, maintenance_id, WEEKLY, NOW)
+    assert [w.id for w in live_windows(db, maintenance_id)] == original
+
+
+def test_edit_back_restores_planned_end(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, end_time="03:40"), NOW)
+    ms.update_maintenance(db, maintenance_id, LATER, NOW)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, end_time="03:20"), NOW)
+    first = live_windows(db, maintenance_id)[0]
+    assert first.ends_at == SUNDAY_3AM_TOKYO + timedelta(minutes=20)
+
+
+def test_edit_keeps_window_cancelled_by_operator(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    first = ms.windows_of(db, maintenance_id)[0]
+    ms.cancel_window(db, first.id, NOW)
+    ms.update_maintenance(db, maintenance_id, LATER, NOW + timedelta(minutes=1))
+    ms.update_maintenance(db, maintenance_id, WEEKLY, NOW + timedelta(minutes=2))
+    assert ms.windows_of(db, maintenance_id)[0].cancelled_at == NOW
+
+
+def test_edit_keeps_updates_of_cancelled_window(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    first = ms.windows_of(db, maintenance_id)[0]
+    ms.add_update(db, maintenance_id, "Longer this time", NOW, "alice", NOW, first.id)
+    ms.update_maintenance(db, maintenance_id, LATER, NOW)
+    assert [u.window_id for u in ms.updates_of(db, maintenance_id)] == [first.id]
+
+
+def test_edit_moves_end_when_end_time_changes(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, end_time="03:30"), NOW)
+    first = live_windows(db, maintenance_id)[0]
+    assert first.ends_at == SUNDAY_3AM_TOKYO + timedelta(minutes=30)
+
+
+def test_edit_keeps_window_id_when_end_time_changes(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    original = [w.id for w in ms.windows_of(db, maintenance_id)]
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, end_time="03:30"), NOW)
+    assert [w.id for w in live_windows(db, maintenance_id)] == original
+
+
+def test_edit_of_title_keeps_extension(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    first = ms.windows_of(db, maintenance_id)[0]
+    extended_end = first.ends_at + timedelta(minutes=20)
+    ms.extend_window(db, first.id, extended_end, NOW)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, title="Renamed"), NOW)
+    assert ms.windows_of(db, maintenance_id)[0].ends_at == extended_end
 
 
 def test_edit_keeps_window_in_progress(db: sqlite_utils.Database) -> None:
@@ -182,38 +270,51 @@ def test_edit_changes_title_and_components(db: sqlite_utils.Database) -> None:
     assert (window.title, window.components) == ("New", ("website",))
 
 
-def test_edit_rejects_components_while_window_in_progress(db: sqlite_utils.Database) -> None:
+def test_edit_changes_components_of_windows_not_started(db: sqlite_utils.Database) -> None:
     maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
     during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
-    with pytest.raises(MaintenanceError) as raised:
-        ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
-    assert raised.value.field == "components"
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
+    windows = ms.windows_of(db, maintenance_id)
+    assert {w.components for w in windows[1:]} == {("api",)}
 
 
-def test_component_error_names_started_window(db: sqlite_utils.Database) -> None:
+def test_edit_keeps_components_of_window_in_progress(db: sqlite_utils.Database) -> None:
     maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
     during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
-    with pytest.raises(MaintenanceError) as raised:
-        ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
-    assert "the window that started 2026-12-06 03:00 JST" in str(raised.value)
-
-
-def test_rejected_component_edit_keeps_window_components(db: sqlite_utils.Database) -> None:
-    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
-    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
-    with pytest.raises(MaintenanceError):
-        ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
     assert ms.windows_of(db, maintenance_id)[0].components == ("website",)
 
 
-def test_edit_rejects_components_after_window_completed(db: sqlite_utils.Database) -> None:
+def test_edit_keeps_components_of_completed_window(db: sqlite_utils.Database) -> None:
     maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
     after_first = SUNDAY_3AM_TOKYO + timedelta(days=1)
-    with pytest.raises(MaintenanceError) as raised:
-        ms.update_maintenance(
-            db, maintenance_id, replace(WEEKLY, components=("website", "api")), after_first
-        )
-    assert raised.value.field == "components"
+    changed = replace(WEEKLY, components=("website", "api"))
+    ms.update_maintenance(db, maintenance_id, changed, after_first)
+    windows = ms.windows_of(db, maintenance_id)
+    assert (windows[0].components, windows[1].components) == (("website",), ("website", "api"))
+
+
+def test_edit_changes_maintenance_components(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    during = SUNDAY_3AM_TOKYO + timedelta(minutes=5)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), during)
+    maintenance = ms.get_maintenance(db, maintenance_id)
+    assert maintenance is not None and maintenance.components == ("api",)
+
+
+def test_history_keeps_old_components_after_edit(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    after_first = SUNDAY_3AM_TOKYO + timedelta(days=1)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), after_first)
+    past = ms.windows_between(db, SUNDAY_3AM_TOKYO, after_first)
+    assert [w.components for w in past] == [("website",)]
+
+
+def test_materialized_window_has_maintenance_components(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, components=("api",)), NOW)
+    ms.materialize_windows(db, NOW + timedelta(days=7))
+    assert ms.windows_of(db, maintenance_id)[-1].components == ("api",)
 
 
 def test_edit_of_started_maintenance_keeps_same_components(db: sqlite_utils.Database) -> None:
@@ -357,6 +458,55 @@ def test_completed_window_cannot_be_cancelled(db: sqlite_utils.Database) -> None
     assert "already completed" in str(raised.value)
 
 
+# Changes within the second the window was created in, to a window in progress.
+CREATED_AT = NOW + timedelta(milliseconds=100)
+CHANGED_AT = NOW + timedelta(milliseconds=200)
+STARTED = replace(ONE_OFF, starts_at=NOW - timedelta(minutes=1))
+
+
+def test_new_window_is_revised_at_creation(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, STARTED, CREATED_AT, "alice")
+    assert ms.windows_of(db, maintenance_id)[0].revised_at == NOW
+
+
+@pytest.mark.parametrize("change", ["extend", "end", "cancel"])
+def test_change_within_second_moves_revised_at(db: sqlite_utils.Database, change: str) -> None:
+    maintenance_id = ms.create_maintenance(db, STARTED, CREATED_AT, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    if change == "extend":
+        later_end = window.ends_at + timedelta(minutes=5)
+        changed = ms.extend_window(db, window.id, later_end, CHANGED_AT)
+    elif change == "end":
+        changed = ms.end_window(db, window.id, CHANGED_AT)
+    else:
+        changed = ms.cancel_window(db, window.id, CHANGED_AT)
+    assert changed.revised_at == NOW + timedelta(seconds=1)
+
+
+def test_each_change_moves_revised_at(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, STARTED, CREATED_AT, "alice")
+    window = ms.windows_of(db, maintenance_id)[0]
+    ms.extend_window(db, window.id, window.ends_at + timedelta(minutes=5), CHANGED_AT)
+    ms.extend_window(db, window.id, window.ends_at + timedelta(minutes=6), CHANGED_AT)
+    changed = ms.end_window(db, window.id, CHANGED_AT)
+    assert changed.revised_at == NOW + timedelta(seconds=3)
+
+
+def test_update_on_completed_window_moves_revised_at(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, STARTED, CREATED_AT, "alice")
+    window = ms.end_window(db, ms.windows_of(db, maintenance_id)[0].id, CHANGED_AT)
+    ms.add_update(db, maintenance_id, "Report.", CHANGED_AT, "alice", CHANGED_AT, window.id)
+    assert ms.windows_of(db, maintenance_id)[0].revised_at == NOW + timedelta(seconds=2)
+
+
+def test_edit_moves_revised_at_of_windows_not_over(db: sqlite_utils.Database) -> None:
+    maintenance_id = ms.create_maintenance(db, WEEKLY, NOW, "alice")
+    after_first = SUNDAY_3AM_TOKYO + timedelta(days=1)
+    ms.update_maintenance(db, maintenance_id, replace(WEEKLY, title="Renamed"), after_first)
+    windows = ms.windows_of(db, maintenance_id)
+    assert (windows[0].revised_at, windows[1].revised_at) == (NOW, after_first)
+
+
 def test_missing_window(db: sqlite_utils.Database) -> None:
     with pytest.raises(MaintenanceNotFound):
         ms.end_window(db, 99, NOW)
@@ -429,6 +579,13 @@ def test_upcoming_windows_limit_in_days(db: sqlite_utils.Database) -> None:
     ms.create_maintenance(db, WEEKLY, NOW, "alice")
     assert len(ms.upcoming_windows(db, NOW, days=7)) == 1
     assert len(ms.upcoming_windows(db, NOW, days=14)) == 2
+
+
+def test_scheduled_windows_reach_beyond_horizon(db: sqlite_utils.Database) -> None:
+    far_start = NOW + timedelta(days=400)
+    far = replace(ONE_OFF, starts_at=far_start, ends_at=far_start + timedelta(hours=1))
+    ms.create_maintenance(db, far, NOW, "alice")
+    assert [w.starts_at for w in ms.scheduled_windows(db, NOW)] == [far_start]
 
 
 def test_recent_windows_lists_completed(db: sqlite_utils.Database) -> None:

@@ -16,7 +16,8 @@ from statuspage.web.app import create_app
 from tests.public_app import AUTH, INCIDENT, App, running_app, write_config
 
 DOCUMENT = openapi_document()
-IGNORED_METHODS = {"HEAD"}  # served by every GET route, and not described on its own
+# HEAD is served by every GET route and OPTIONS by every path; neither is described.
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
 @pytest.fixture
@@ -205,3 +206,28 @@ def test_request_schema_rejects_missing_name() -> None:
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     fields = {key: value for key, value in INCIDENT["incident"].items() if key != "name"}
     assert schema_errors({"incident": fields}, schema) != []
+
+
+# Limits the document states
+
+NEW_MAINTENANCE = DOCUMENT["components"]["schemas"]["NewMaintenance"]["properties"]
+
+
+@pytest.mark.parametrize("field", ["body", "description"])
+def test_maintenance_text_has_max_length(field: str) -> None:
+    assert NEW_MAINTENANCE[field]["maxLength"] == 20_000
+
+
+def test_maintenance_end_names_max_window_length() -> None:
+    assert "at most 7 days after it" in NEW_MAINTENANCE["scheduled_until"]["description"]
+
+
+@pytest.mark.parametrize("limit", ["nests arrays or objects", "more than 4300 digits"])
+def test_bad_request_names_parser_limits(limit: str) -> None:
+    response = DOCUMENT["paths"]["/incidents"]["post"]["responses"]["400"]
+    assert limit in response["description"]
+
+
+def test_status_description_names_incident_impact() -> None:
+    status = DOCUMENT["components"]["schemas"]["Status"]["properties"]["status"]
+    assert "raised to the impact of the worst open incident" in status["description"]

@@ -82,6 +82,32 @@ def test_status_without_data(empty_app: App) -> None:
     assert get(empty_app, "/api/v1/status")["status"] == "no_data"
 
 
+def test_status_follows_critical_incident_without_components(app: App) -> None:
+    app.post_incident(impact="critical", components={})
+    assert get(app, "/api/v1/status")["status"] == "major_outage"
+
+
+def test_status_agrees_with_v2_indicator(app: App) -> None:
+    app.post_incident(impact="critical", components={})
+    assert get(app, "/api/v2/status.json")["status"]["indicator"] == "critical"
+    assert get(app, "/api/v1/status")["description"] == "Major outage"
+
+
+def test_status_without_data_follows_open_incident(empty_app: App) -> None:
+    empty_app.post_incident(impact="major", components={})
+    assert get(empty_app, "/api/v1/status")["status"] == "partial_outage"
+
+
+def test_status_ignores_incident_without_impact(empty_app: App) -> None:
+    empty_app.post_incident(impact="none", components={})
+    assert get(empty_app, "/api/v1/status")["status"] == "no_data"
+
+
+def test_banner_follows_critical_incident(app: App) -> None:
+    app.post_incident(impact="critical", components={})
+    assert '<div class="banner major_outage" role="status">' in app.client.get("/").text
+
+
 # /api/v1/components
 
 
@@ -218,11 +244,19 @@ def test_history_day_with_data(app: App) -> None:
     assert (today["uptime"], today["observed_s"], today["response_time_ms"]) == (1.0, 7200.0, 200.0)
 
 
-@pytest.mark.parametrize("days", ["0", "91", "x", "-1", "1.5"])
+@pytest.mark.parametrize("days", ["0", "91", "x", "-1", "1.5", "²", "%C2%B2", "٣", "9" * 5000])
 def test_history_rejects_invalid_days(app: App, days: str) -> None:
     response = app.client.get(f"/api/v1/components/website/history?days={days}")
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "days"
+
+
+def test_history_rejects_superscript_digit_with_message(app: App) -> None:
+    response = app.client.get("/api/v1/components/website/history?days=²")
+    assert response.json()["error"]["message"] == (
+        "days: '²' is not a whole number from 1 to 90: write it with the digits 0-9, "
+        "for example days=30."
+    )
 
 
 def test_history_of_unknown_component_is_404(app: App) -> None:
@@ -294,6 +328,21 @@ def test_maintenances_sort_windows_by_status(app: App) -> None:
     body = get(app, "/api/v1/maintenances")
     ids = {key: [window["id"] for window in body[key]] for key in ("active", "upcoming", "recent")}
     assert ids == {"active": [active], "upcoming": [upcoming], "recent": []}
+
+
+def test_maintenances_list_window_far_ahead(app: App) -> None:
+    window_id = app.post_maintenance(timedelta(days=200), timedelta(hours=1))
+    upcoming = get(app, "/api/v1/maintenances")["upcoming"]
+    assert [window["id"] for window in upcoming] == [window_id]
+
+
+@pytest.mark.parametrize(
+    "name", ["scheduled-maintenances.json", "scheduled-maintenances/upcoming.json"]
+)
+def test_v2_lists_window_far_ahead(app: App, name: str) -> None:
+    window_id = app.post_maintenance(timedelta(days=200), timedelta(hours=1))
+    listed = get(app, f"/api/v2/{name}")["scheduled_maintenances"]
+    assert [item["id"] for item in listed] == [f"maintenance-{window_id}"]
 
 
 def test_completed_window_is_recent(app: App) -> None:

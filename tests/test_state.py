@@ -1,7 +1,8 @@
 from datetime import timedelta
 
+from statuspage.incidents import Impact
 from statuspage.result import Outcome, Result
-from statuspage.state import ComponentStatus, State, next_status
+from statuspage.state import ComponentStatus, EffectiveState, State, next_status, page_state
 from tests.factories import T0, component, failed, ok, slow
 
 
@@ -89,3 +90,35 @@ def test_unchanged_state_gives_no_transition() -> None:
     status = run(ComponentStatus("api"), ok(T0))
     _, transition = next_status(status, ok(T0 + timedelta(seconds=60)), component())
     assert transition is None
+
+
+# Page state
+
+
+def test_page_state_is_components_state_without_incidents() -> None:
+    states = [EffectiveState.OPERATIONAL, EffectiveState.DEGRADED]
+    assert page_state(states, []) is EffectiveState.DEGRADED
+
+
+def test_page_state_rises_to_incident_impact() -> None:
+    states = [EffectiveState.OPERATIONAL]
+    assert page_state(states, [Impact.MAJOR]) is EffectiveState.PARTIAL_OUTAGE
+
+
+def test_page_state_keeps_worse_components_state() -> None:
+    states = [EffectiveState.MAJOR_OUTAGE]
+    assert page_state(states, [Impact.MINOR]) is EffectiveState.MAJOR_OUTAGE
+
+
+def test_page_state_incident_wins_over_maintenance() -> None:
+    states = [EffectiveState.MAINTENANCE]
+    assert page_state(states, [Impact.MINOR]) is EffectiveState.DEGRADED
+
+
+def test_page_state_incident_without_impact_changes_nothing() -> None:
+    assert page_state([EffectiveState.NO_DATA], [Impact.NONE]) is EffectiveState.NO_DATA
+
+
+def test_page_state_critical_incident_is_major_outage() -> None:
+    states = [EffectiveState.OPERATIONAL, EffectiveState.MAJOR_OUTAGE]
+    assert page_state(states, [Impact.CRITICAL]) is EffectiveState.MAJOR_OUTAGE

@@ -22,7 +22,6 @@ from starlette.routing import BaseRoute, Route
 
 from statuspage import maintenance_store
 from statuspage.maintenance import (
-    HORIZON,
     FieldMessage,
     Maintenance,
     MaintenanceError,
@@ -139,7 +138,7 @@ async def maintenance_list(request: Request) -> Response:
     maintenances = await context.store.call(maintenance_store.list_maintenances, db)
     zones = {m.id: ZoneInfo(m.timezone) for m in maintenances}
     active = await context.store.call(maintenance_store.active_windows, db, now)
-    upcoming = await context.store.call(maintenance_store.upcoming_windows, db, now, HORIZON.days)
+    upcoming = await context.store.call(maintenance_store.scheduled_windows, db, now)
     recent = await context.store.call(maintenance_store.recent_windows, db, now)
     next_windows: dict[int, dict[str, Any]] = {}
     for window in upcoming:

@@ -42,6 +42,7 @@ import functools
 import hmac
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,6 +76,11 @@ MAX_FAILURES_PER_ACCOUNT = 100
 # The login form is the only form that anyone can send. Browsers send Content-Length with a
 # form, so a request without one, or with more than this, is rejected before it is read.
 MAX_LOGIN_FORM_BYTES = 16 * 1024
+# ASCII digits only: str.isdigit() also accepts characters such as "²" that int() rejects.
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
+# Longer Content-Length values exceed MAX_LOGIN_FORM_BYTES whatever they are, and int()
+# rejects strings of more than 4300 digits, so they are rejected before conversion.
+_MAX_CONTENT_LENGTH_DIGITS = 9
 # Longer names cannot exist (see accounts.OPERATOR_NAME_PATTERN); this bounds rate limit keys
 # and log lines.
 MAX_LOGIN_NAME_LENGTH = 100
@@ -329,9 +335,9 @@ async def _submit_login(request: Request) -> Response:
 
 def _check_login_form_size(request: Request) -> None:
     length = request.headers.get("content-length", "")
-    if not length.isdigit():
+    if not _CONTENT_LENGTH.fullmatch(length):
         raise HTTPException(411, "The login form must be sent with a Content-Length header.")
-    if int(length) > MAX_LOGIN_FORM_BYTES:
+    if len(length) > _MAX_CONTENT_LENGTH_DIGITS or int(length) > MAX_LOGIN_FORM_BYTES:
         raise HTTPException(
             413, f"The login form is larger than {MAX_LOGIN_FORM_BYTES} bytes: send a shorter name."
         )

@@ -18,7 +18,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -48,11 +48,26 @@ MAX_ENTRIES = 1024
 MAX_BYTES = 32 * 1024 * 1024
 # ETags and times of the last response of each path, kept across snapshots.
 MAX_VALIDATORS = 4096
+# Last-Modified has whole seconds, so a new body gets at least this much more than the last.
+LAST_MODIFIED_STEP = timedelta(seconds=1)
 
 # Headers of the route's response that the middleware replaces or recomputes.
 _REPLACED_HEADERS = frozenset(
     {b"content-length", b"etag", b"last-modified", b"cache-control", b"date", b"server"}
 )
+
+
+@dataclass(frozen=True)
+class _Validators:
+    """The validators of the last response kept for a key, and the newest Last-Modified sent.
+
+    `newest` is later than `last_modified` when a response rendered while a newer snapshot
+    arrived was sent with a different body, which is served but not kept.
+    """
+
+    etag: str | None  # None when no response of the key was kept yet
+    last_modified: datetime
+    newest: datetime
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,7 @@ class ResponseCache:
         self._responses: dict[str, CachedResponse] = {}
         self._bytes = 0
         self._values: dict[str, Any] = {}
-        self._validators: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+        self._validators: OrderedDict[str, _Validators] = OrderedDict()
 
     def _switch_to(self, snapshot: Snapshot) -> None:
         if snapshot is not self._snapshot:
@@ -103,29 +118,46 @@ class ResponseCache:
     ) -> CachedResponse:
         """Add validators to a rendered body and keep it while there is room.
 
-        Last-Modified is the build time of the snapshot whose response first had this body,
-        so it moves only when the body changes, as the ETag does.
+        Last-Modified moves only when the body changes, as the ETag does. A new body gets the
+        snapshot's build time in whole seconds, or LAST_MODIFIED_STEP after the newest
+        Last-Modified sent for the key when that is later. A client that sends only
+        If-Modified-Since thus gets every new body, even one built within the same second as
+        the body it has. After a burst of changes, Last-Modified may lie a few seconds ahead of
+        the clock. A key whose validators were dropped at MAX_VALIDATORS starts again from the
+        build time.
         """
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        built_at = snapshot.built_at.astimezone(UTC).replace(microsecond=0)
         previous = self._validators.get(key)
-        if previous is not None and previous[0] == etag:
-            last_modified = previous[1]
+        if previous is None:
+            last_modified = built_at
+        elif previous.etag == etag and previous.last_modified == previous.newest:
+            last_modified = previous.last_modified
         else:
-            last_modified = snapshot.built_at.astimezone(UTC).replace(microsecond=0)
+            last_modified = max(built_at, previous.newest + LAST_MODIFIED_STEP)
         response = CachedResponse(headers, body, etag, last_modified)
         # A response rendered while a newer snapshot arrived is served once, but neither kept
-        # nor remembered, because its body may come from either snapshot.
+        # nor remembered as the key's body, because its body may come from either snapshot.
+        # Its Last-Modified is remembered, so the next body gets a later one.
         if snapshot is not self._snapshot:
+            if previous is None:
+                self._remember(key, _Validators(None, last_modified, last_modified))
+            else:
+                newest = max(previous.newest, last_modified)
+                self._remember(key, _Validators(previous.etag, previous.last_modified, newest))
             return response
 
-        self._validators[key] = (etag, last_modified)
-        self._validators.move_to_end(key)
-        while len(self._validators) > self.max_validators:
-            self._validators.popitem(last=False)
+        self._remember(key, _Validators(etag, last_modified, last_modified))
         if self._has_room(key, len(body)):
             self._bytes += len(body)
             self._responses[key] = response
         return response
+
+    def _remember(self, key: str, validators: _Validators) -> None:
+        self._validators[key] = validators
+        self._validators.move_to_end(key)
+        while len(self._validators) > self.max_validators:
+            self._validators.popitem(last=False)
 
     def _has_room(self, key: str, size: int) -> bool:
         if key in self._responses:
@@ -194,12 +226,19 @@ class PublicCacheMiddleware:
 
 
 def cache_key(scope: Scope, include_host: bool) -> str:
-    """Return the key of a request: path, relevant query parameters and maybe the host."""
+    """Return the key of a request: path, relevant query parameters and maybe the host.
+
+    Every value of a repeated parameter is part of the key, in the order sent, because
+    routes read the last one. The sort by name is stable, so it keeps that order.
+    """
     query = scope.get("query_string", b"").decode("latin-1")
     parameters = sorted(
-        (name, value)
-        for name, value in parse_qsl(query, keep_blank_values=True)
-        if name in QUERY_PARAMETERS
+        (
+            (name, value)
+            for name, value in parse_qsl(query, keep_blank_values=True)
+            if name in QUERY_PARAMETERS
+        ),
+        key=lambda parameter: parameter[0],
     )
     key: str = scope["path"]
     if parameters:
@@ -228,9 +267,8 @@ def not_modified(request_headers: Headers, cached: CachedResponse) -> bool:
         return False
     if since.tzinfo is None:
         return False
-    # NOTE: HTTP dates have whole seconds, so two bodies kept within one second share a
-    # Last-Modified, and a client that sends only If-Modified-Since may keep the first one
-    # until the next change. Clients that also send If-None-Match are not affected.
+    # Last-Modified grows with every new body (`ResponseCache.put`), so an earlier date
+    # means the client has an older body.
     return cached.last_modified <= since
 
 

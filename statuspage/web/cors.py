@@ -3,7 +3,8 @@
 GET and HEAD responses of the selected paths get `Access-Control-Allow-Origin: *`, and a
 preflight (OPTIONS with `Access-Control-Request-Method`) for GET or HEAD gets 204.
 Writes are left out on purpose: a preflight for another method falls through to the routes,
-which reject OPTIONS, so a browser never sends an API key cross-origin. The admin area is not
+which respond to OPTIONS without CORS headers (`api.options_routes`), so a browser never sends
+an API key cross-origin. The admin area is not
 selected either. `*` is safe here because these responses never depend on cookies or other
 credentials.
 """

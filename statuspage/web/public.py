@@ -23,7 +23,9 @@ from statuspage.web.context import AppContext, CachedPage
 # The earliest month the history accepts; no status data predates the Unix epoch.
 FIRST_MONTH = date(1970, 1, 1)
 MAX_SQLITE_INTEGER = 2**63 - 1
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MAX_SHOWN_LENGTH = 60  # characters of a rejected month quoted in the error message
+# ASCII digits only, so each month has one spelling and one cache entry.
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class MonthError:
     """Why a requested month cannot be shown: `kind` is "format", "future" or "too_early"."""
 
     kind: str
-    value: str
+    value: str  # as requested, cut to MAX_SHOWN_LENGTH characters
 
 
 async def index(request: Request) -> Response:
@@ -102,14 +104,19 @@ def parse_month(text: str, current: date) -> date | MonthError:
     """Parse "YYYY-MM" into the month's first day, between FIRST_MONTH and `current`."""
     match = _MONTH.match(text.strip())
     if match is None or not 1 <= int(match[2]) <= 12:
-        return MonthError("format", text)
+        return MonthError("format", _shown(text))
     # Compared before building a date, because year 0000 is not a valid date.
     if (int(match[1]), int(match[2])) < (FIRST_MONTH.year, FIRST_MONTH.month):
-        return MonthError("too_early", text)
+        return MonthError("too_early", _shown(text))
     month = date(int(match[1]), int(match[2]), 1)
     if month > current:
-        return MonthError("future", text)
+        return MonthError("future", _shown(text))
     return month
+
+
+def _shown(text: str) -> str:
+    """Cut a rejected value to a length that fits in a message."""
+    return text if len(text) <= MAX_SHOWN_LENGTH else text[: MAX_SHOWN_LENGTH - 1] + "…"
 
 
 def _previous_month(month: date) -> date:

@@ -8,6 +8,7 @@ path instead. `openapi.py` describes every route.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -26,6 +27,8 @@ from statuspage.web.public_data import app_context, public_base_url, published
 
 INCIDENT_LIST_LIMIT = 50
 MAX_SQLITE_INTEGER = 2**63 - 1
+# ASCII digits only: str.isdigit() also accepts characters such as "²" that int() rejects.
+_DAYS = re.compile(r"[0-9]{1,3}")
 
 # The page banner's wording for the overall state.
 STATUS_DESCRIPTIONS = {
@@ -98,9 +101,12 @@ def _days(request: Request) -> int:
     text = request.query_params.get("days")
     if text is None:
         return HISTORY_DAYS
-    if not text.isdigit() or not 1 <= int(text) <= HISTORY_DAYS:
+    if not _DAYS.fullmatch(text) or not 1 <= int(text) <= HISTORY_DAYS:
         raise ApiError(
-            400, f"days: {text[:20]!r} is not a whole number from 1 to {HISTORY_DAYS}.", "days"
+            400,
+            f"days: {text[:20]!r} is not a whole number from 1 to {HISTORY_DAYS}: "
+            "write it with the digits 0-9, for example days=30.",
+            "days",
         )
     return int(text)
 
