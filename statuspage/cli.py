@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level",
         default="info",
         choices=["debug", "info", "warning"],
-        help="least severe log messages to print (default: %(default)s)",
+        help="minimum severity of log messages to print (default: %(default)s)",
     )
 
     check = commands.add_parser("check", help="run every check once and print the results")

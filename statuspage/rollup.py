@@ -53,5 +53,5 @@ def split_by_day(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[d
 
 
 def max_gap_for(interval: float, timeout: float) -> float:
-    """Longest time one run can stand for: a missed run is tolerated, two are a gap."""
+    """Return the maximum time one run stands for: one missed run is tolerated, two are a gap."""
     return 2 * interval + timeout

@@ -1,6 +1,6 @@
 """Probes: one module per kind of check, each turning settings into a `Result`.
 
-Probes never touch the store. `create_probe` is the only place that knows every kind.
+Probes never touch the store. `create_probe` is the only place that imports every kind.
 """
 
 from __future__ import annotations
