@@ -148,7 +148,10 @@ def _lookup(document: Any, path: tuple[str | int, ...]) -> Any:
 
 
 def _number(value: Any) -> Decimal | None:
-    """Convert a JSON or TOML number to Decimal, so float noise such as 0.1 + 0.2 cannot flip a comparison."""
+    """Convert a JSON or TOML number to Decimal.
+
+    Decimal keeps float noise such as 0.1 + 0.2 from flipping a comparison.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
