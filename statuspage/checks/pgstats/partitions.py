@@ -250,7 +250,7 @@ async def _balance(poll: Poll, parent: Parent, pending: str) -> Signal:
     return measure(
         poll,
         "partition_balance",
-        round(ratio, 3),
+        ratio,
         f"largest partition {name} ({_mib(size)}) is {ratio:.1f} times the mean partition "
         f"size ({len(rows)} partitions, {_mib(total)} in all{weighted})",
         subject,
@@ -331,7 +331,7 @@ async def _ahead(poll: Poll, parent: Parent, pending: str) -> Signal:
         summary = (
             f"the last partition ended {-seconds / DAY:.1f} days ago, so new rows go to {where}"
         )
-    return measure(poll, "partitions_ahead", round(seconds, 3), summary, subject)
+    return measure(poll, "partitions_ahead", seconds, summary, subject)
 
 
 def _mib(size: float) -> str:

@@ -255,7 +255,7 @@ def _database_rates(
             measure(
                 poll,
                 "rollback_ratio",
-                round(ratio, 4),
+                ratio,
                 f"{rollbacks.total:,} of {transactions:,} transactions rolled back"
                 f" ({ratio:.1%}) in the last {duration}",
             )
@@ -278,7 +278,7 @@ def _database_rates(
             measure(
                 poll,
                 "cache_hit_ratio",
-                round(ratio, 4),
+                ratio,
                 f"{hits.total:,} of {requests:,} block requests found in shared buffers"
                 f" ({ratio:.2%}) in the last {duration}",
             )
@@ -315,7 +315,7 @@ def _per_minute(
     if elapsed == 0:
         return not_applicable(name, "n/a: no server time passed since the last poll")
     rate = count / elapsed * MINUTE
-    return measure(poll, name, round(rate, 3), summary(rate))
+    return measure(poll, name, rate, summary(rate))
 
 
 def _checkpoint_rate(
@@ -354,7 +354,7 @@ def _checkpoint_rate(
     return measure(
         poll,
         name,
-        round(ratio, 4),
+        ratio,
         f"{requested} of {timed + requested} checkpoints requested rather than timed"
         f" in the last {duration}",
     )

@@ -178,7 +178,7 @@ def _replica_lag(poll: Poll, role: str, replica: _Replica) -> Signal:
     return measure(
         poll,
         "replication_lag",
-        round(lag, 3),
+        lag,
         f"{role}: {subject} replays {lag:.1f} s behind; {gap}",
         subject,
     )
@@ -228,7 +228,7 @@ def _standby_lag(
     return measure(
         poll,
         "replication_lag",
-        round(seconds, 3),
+        seconds,
         f"{prefix}last replayed transaction committed {seconds:.1f} s ago; {gap}",
     )
 

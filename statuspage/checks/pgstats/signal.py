@@ -79,7 +79,11 @@ def measure(
     summary: str,
     subject: str | None = None,
 ) -> Signal:
-    """Grade a value against the signal's configured thresholds."""
+    """Grade a value against the signal's configured thresholds.
+
+    Callers pass the exact value: rounding before grading could move a reading across a
+    threshold. Summaries round for display.
+    """
     spec = POSTGRES_SIGNALS[name]
     threshold = poll.settings.thresholds.get(name) or spec.default
     return Signal(

@@ -83,7 +83,7 @@ def _growth(poll: Poll, previous: object, current: SizeReading) -> Signal:
     return measure(
         poll,
         name,
-        round(rate, 1),
+        rate,
         f"database {database} {verb} by {format_bytes(abs(change))} in"
         f" {format_duration(elapsed)} ({format_bytes(rate)} per hour)",
         subject=database,

@@ -128,7 +128,7 @@ def _dead_tuples(poll: Poll, tables: list[TableStats], busy: list[TableStats]) -
     return measure(
         poll,
         "dead_tuples",
-        round(share, 4),
+        share,
         f"{worst.name} has {worst.dead:,} dead tuples, {share:.0%} of {worst.live + worst.dead:,}",
         subject=worst.name,
     )
@@ -156,7 +156,7 @@ def _vacuum_age(poll: Poll, tables: list[TableStats], busy: list[TableStats]) ->
             f"{oldest.name} ({oldest.dead:,} dead tuples) has no vacuum on record for at least "
             f"{_duration(seconds)}, counted from server start or the last statistics reset"
         )
-    return measure(poll, "vacuum_age", round(seconds, 3), summary, subject=oldest.name)
+    return measure(poll, "vacuum_age", seconds, summary, subject=oldest.name)
 
 
 def _none_busy(count: int) -> str:
