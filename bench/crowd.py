@@ -1,8 +1,8 @@
 """Measure the status page under a crowd while its checks keep running.
 
-Starts a local HTTP target and `statuspage serve` on 127.0.0.1, sends a bounded number of
-requests to `/` and `/api/v2/summary.json` from concurrent clients, then reads the results
-table to see whether checks kept their interval and their measured latency during the load.
+The script starts a local HTTP target and `statuspage serve` on 127.0.0.1. It sends a bounded
+number of requests to `/` and `/api/v2/summary.json` from concurrent clients. Then it reads the
+results table to see whether checks kept their interval and their measured latency.
 
     python bench/crowd.py --requests 20000 --concurrency 50
 """

@@ -260,8 +260,9 @@ def _read_component(
     group = table.string("group", default=None, allow_empty=False)
 
     check_table = table.table("check", required=True)
-    # An unset variable where secrets live makes the check "not configured"; anywhere else in
-    # the check it is an error, because the check could not run correctly without it.
+    # An unset variable in url, dsn or headers, where secrets live, makes the check "not
+    # configured". Anywhere else in the check it is an error, because the check could not run
+    # correctly without it.
     missing_env = check_table.interpolate(environ, lenient=frozenset({"url", "dsn", "headers"}))
     check_type = check_table.choice("type", ("http", "postgres"), required=True)
     interval = check_table.seconds(

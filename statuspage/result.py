@@ -9,10 +9,10 @@ from typing import Any
 
 
 class Outcome(enum.StrEnum):
-    """What a single check run found."""
+    """Outcome of a single check run."""
 
     OK = "ok"
-    # The target answered correctly but slower than the check's degraded threshold.
+    # The target responded correctly but slower than the check's degraded threshold.
     DEGRADED = "degraded"
     FAILED = "failed"
     # The check cannot run because its settings are incomplete (an unset environment variable).
@@ -42,7 +42,7 @@ class Result:
     """One run of one check.
 
     `reason` is short and safe for a public page: it never contains hostnames, user names,
-    DSNs, query text, response bodies or raw driver messages. `details` holds operator-only
+    DSNs, query text, response bodies or raw driver messages. `details` contains operator-only
     figures (status code, connection counts) and is never rendered on public pages.
     """
 

@@ -74,7 +74,7 @@ _CHECK_EFFECTIVE_STATES = {
 
 @dataclass(frozen=True)
 class ComponentStatus:
-    """What is known about a component now; persisted so a restart resumes where it stopped."""
+    """Current status of a component, persisted so that a restart resumes where it stopped."""
 
     component_id: str
     state: State = State.NO_DATA
@@ -83,7 +83,7 @@ class ComponentStatus:
     successes: int = 0  # consecutive successful runs
     last_checked_at: datetime | None = None
     last_outcome: Outcome | None = None
-    last_latency: float | None = None  # seconds, of the last run that got an answer
+    last_latency: float | None = None  # seconds, of the last run that got a response
     last_reason: str = ""
     # False after a clean stop of the monitor, until its next run.
     observing: bool = True

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 
 class Level(enum.StrEnum):
-    """How a signal reads against its thresholds."""
+    """Grade of a signal against its thresholds."""
 
     OK = "ok"
     WARNING = "warning"
     CRITICAL = "critical"
-    # The signal could not be read; the summary says why. Never counted as healthy.
+    # The signal could not be read, and the summary gives the reason. Never counted as healthy.
     UNKNOWN = "unknown"
     # There is nothing to measure this time, such as a ratio over zero transactions.
     NOT_APPLICABLE = "n/a"

@@ -180,7 +180,7 @@ class TableReader:
     def seconds(
         self, key: str, default: Any, minimum: float = 0.1, maximum: float = 86400.0
     ) -> Any:
-        """A duration in seconds, written as an integer or a float."""
+        """Read a duration in seconds, written as an integer or a float."""
         value = self._get(key, False, default)
         if value is None and default is None:
             return None

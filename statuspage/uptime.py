@@ -51,7 +51,7 @@ def day_uptime(day: date, rollup: DailyRollup | None) -> DayUptime:
 
 
 def daily_uptime(rollups: dict[date, DailyRollup], last_day: date, days: int) -> list[DayUptime]:
-    """One entry per day, oldest first, ending with `last_day`."""
+    """Return one entry per day, oldest first, ending with `last_day`."""
     first_day = last_day - timedelta(days=days - 1)
     return [
         day_uptime(

@@ -276,7 +276,7 @@ def _stop(user: str | None, cwd: Path, bin_dir: Path, data_dir: Path) -> None:
 
 
 def _wait_until_accepting(cluster: Cluster) -> None:
-    # pg_ctl --wait returns once the postmaster says it is ready, and the first connection
+    # pg_ctl --wait returns once the postmaster reports that it is ready, and the first connection
     # confirms that the socket and the trust rule for the superuser work.
     deadline = time.monotonic() + 10
     while True:

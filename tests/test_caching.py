@@ -1,4 +1,4 @@
-"""Validators, 304 answers, Cache-Control and one render per snapshot, through the app."""
+"""Validators, 304 responses, Cache-Control and one render per snapshot, through the app."""
 
 import asyncio
 import functools

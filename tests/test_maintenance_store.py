@@ -561,7 +561,8 @@ def test_update_on_missing_maintenance(db: sqlite_utils.Database) -> None:
 
 def test_windows_between_finds_overlaps(db: sqlite_utils.Database) -> None:
     ms.create_maintenance(db, ONE_OFF, NOW, "alice")
-    assert ONE_OFF.starts_at is not None and ONE_OFF.ends_at is not None
+    assert ONE_OFF.starts_at is not None
+    assert ONE_OFF.ends_at is not None
     inside = ms.windows_between(db, ONE_OFF.ends_at - timedelta(minutes=1), ONE_OFF.ends_at)
     touching = ms.windows_between(db, ONE_OFF.ends_at, ONE_OFF.ends_at + timedelta(hours=1))
     assert (len(inside), len(touching)) == (1, 0)

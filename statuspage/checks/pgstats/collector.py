@@ -1,7 +1,7 @@
 """Read every signal group once per run, the heavy ones less often, each failure kept local.
 
 A group that fails (missing privilege, statement or lock timeout, a catalog missing on this
-version) turns only its own signals into "unknown"; the other groups keep working. Only a
+version) turns only its own signals into "unknown", and the other groups keep working. Only a
 broken connection ends the run, because then nothing else can be read either.
 """
 

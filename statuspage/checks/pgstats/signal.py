@@ -56,7 +56,7 @@ class Privileges:
 
 @dataclass
 class Poll:
-    """What every signal group reads from during one run."""
+    """Connection, settings and session facts that every signal group reads during one run."""
 
     connection: Connection
     settings: PostgresCheck
@@ -101,7 +101,7 @@ def measure(
 def fixed(
     name: str, level: Level, value: float | None, summary: str, subject: str | None = None
 ) -> Signal:
-    """A signal whose level comes from a rule rather than from thresholds."""
+    """Build a signal whose level comes from a rule rather than from thresholds."""
     return Signal(name, level, value, POSTGRES_SIGNALS[name].unit, summary, subject)
 
 
